@@ -1,0 +1,44 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from flask import Flask, current_app
+
+from samen.blobs import BlobStore
+from samen.config import Settings, settings_from_env
+from samen.db import Database
+
+
+@dataclass
+class Services:
+    """What request handlers need, created once per app and passed down explicitly."""
+
+    settings: Settings
+    database: Database
+    blobs: BlobStore
+
+
+def services() -> Services:
+    return current_app.extensions["samen"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. No side effects: the schema is created by `samen init`, not here."""
+    settings = settings_from_env().with_overrides(config)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
+    app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.extensions["samen"] = Services(
+        settings=settings, database=Database(settings.sqlalchemy_url), blobs=BlobStore(settings.blob_dir)
+    )
+
+    from samen.openrosa import openrosa
+
+    app.register_blueprint(openrosa)
+    return app

@@ -1,0 +1,20 @@
+"""The `samen` command: a thin click layer over the library."""
+
+from __future__ import annotations
+
+import click
+
+from samen.cli.core import app_user_group, form_group, init_command, project_group, serve_command, user_group
+from samen.cli.decrypt import decrypt_command
+from samen.cli.keys import key_group
+
+
+@click.group()
+@click.version_option(package_name="samen-forms")
+def main() -> None:
+    """SAMEN Forms: ODK-compatible, end-to-end-encrypted intake and surveys."""
+
+
+for command in (init_command, serve_command, user_group, project_group, form_group, app_user_group, key_group,
+                decrypt_command):
+    main.add_command(command)

@@ -1,0 +1,46 @@
+"""The QR code that sets up ODK Collect: settings JSON → zlib → base64 → QR."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zlib
+
+import segno
+
+
+def collect_settings(server_url: str, project_name: str, form_update_mode: str = "match_exactly",
+                     autosend: str = "wifi_and_cellular") -> dict:
+    """Collect requires `general` and `admin`; `project` names and colours the project on the phone."""
+    return {
+        "general": {"server_url": server_url, "form_update_mode": form_update_mode, "autosend": autosend,
+                    "constraint_behavior": "on_finalize"},
+        "admin": {"change_server": False, "edit_saved": True},
+        "project": {"name": project_name, "icon": (project_name[:1] or "S").upper(), "color": "#7b2d8e"},
+    }
+
+
+def settings_payload(settings: dict) -> str:
+    """Collect reads deflate with a zlib header, then standard padded base64 without line breaks."""
+    return base64.b64encode(zlib.compress(json.dumps(settings, separators=(",", ":")).encode("utf-8"))).decode("ascii")
+
+
+def settings_from_payload(payload: str) -> dict:
+    return json.loads(zlib.decompress(base64.b64decode(payload)).decode("utf-8"))
+
+
+def qr_code(payload: str) -> segno.QRCode:
+    return segno.make(payload, error="l", micro=False)
+
+
+def qr_png(payload: str, scale: int = 6) -> bytes:
+    buffer = io.BytesIO()
+    qr_code(payload).save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()
+
+
+def qr_svg(payload: str, scale: int = 4) -> str:
+    buffer = io.BytesIO()
+    qr_code(payload).save(buffer, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True)
+    return buffer.getvalue().decode("utf-8")

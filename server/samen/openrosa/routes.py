@@ -1,0 +1,197 @@
+"""OpenRosa endpoints, served under Central's two prefixes.
+
+Phones use `/v1/key/{token}/projects/{pid}/…` (the token is the credential in
+the QR code); web users use `/v1/projects/{pid}/…` with HTTP Basic over https.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from urllib.parse import quote
+
+from flask import Blueprint, Response, request
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from samen import form_media
+from samen.app import services
+from samen.auth import Actor, app_user_actor
+from samen.ingest import IncomingSubmission, ingest_with_retry
+from samen.models import Form, FormAttachment, FormVersion
+from samen.openrosa import responses
+from samen.problems import AuthenticationError, MalformedRequestError, MissingParameterError, NotFoundError, Problem
+from samen.queries import get_form, get_project
+from samen.request_auth import web_actor
+
+openrosa = Blueprint("openrosa", __name__)
+
+PREFIXES = ("/v1/key/<token>/projects/<int:project_id>", "/v1/projects/<int:project_id>")
+SUCCESS = "Thank you: your form has been received."
+
+
+def _routes(rule: str, **options):
+    def register(view):
+        for prefix in PREFIXES:
+            openrosa.add_url_rule(prefix + rule, view_func=view, **options)
+        return view
+    return register
+
+
+class _OpenRosaVersionMissing(MalformedRequestError):
+    """Collect always sends X-OpenRosa-Version: a request without it is not from an OpenRosa client."""
+
+
+def _require_openrosa_header() -> None:
+    if request.headers.get("X-OpenRosa-Version") != "1.0":
+        raise _OpenRosaVersionMissing("This is an OpenRosa endpoint: send the header X-OpenRosa-Version: 1.0.")
+
+
+def _actor(session, token: str | None) -> Actor:
+    if token is not None:
+        return app_user_actor(session, token)
+    actor = web_actor(session)
+    if actor is None:
+        raise AuthenticationError("Sign in to use this server.")
+    return actor
+
+
+def _base_url(token: str | None, project_id: int) -> str:
+    settings = services().settings
+    host = settings.public_url or request.host_url.rstrip("/")
+    if request.headers.get("X-Forwarded-Proto", "").lower() == "https" and host.startswith("http://"):
+        host = "https://" + host[len("http://"):]
+    prefix = f"/v1/key/{token}/projects/{project_id}" if token else f"/v1/projects/{project_id}"
+    return host + prefix
+
+
+def _form_attachments(session, version_id: int) -> list[FormAttachment]:
+    return list(session.scalars(
+        select(FormAttachment).where(FormAttachment.form_version_id == version_id).order_by(FormAttachment.name)
+    ))
+
+
+@openrosa.after_request
+def _headers(response: Response) -> Response:
+    return responses.openrosa_headers(response, services().settings.max_upload_bytes)
+
+
+@openrosa.errorhandler(Problem)
+def _problem(problem: Problem) -> Response:
+    response = responses.message_response(problem.message, "error", problem.status)
+    if problem.status == 401:
+        # Collect answers only a 401 that names a scheme; Basic is the one we accept.
+        response.headers["WWW-Authenticate"] = 'Basic realm="SAMEN Forms", charset="UTF-8"'
+    return response
+
+
+@openrosa.errorhandler(RequestEntityTooLarge)
+def _too_large(_error) -> Response:
+    limit_mb = services().settings.max_upload_bytes // 1_000_000
+    return responses.message_response(
+        f"This submission is larger than the server accepts ({limit_mb} MB). Send it over several uploads.",
+        "error", 413,
+    )
+
+
+@_routes("/formList", methods=["GET"])
+def form_list(project_id: int, token: str | None = None) -> Response:
+    _require_openrosa_header()
+    only = request.args.get("formID")
+    with services().database.session() as session:
+        actor = _actor(session, token)
+        actor.require("form.list", project_id)
+        get_project(session, project_id)
+        query = select(Form, FormVersion).join(FormVersion, Form.current_version_id == FormVersion.id).where(
+            Form.project_id == project_id, Form.deleted_at.is_(None), Form.state == "open"
+        )
+        if only:
+            query = query.where(Form.xml_form_id == only)
+        base = _base_url(token, project_id)
+        entries = []
+        for form, version in session.execute(query.order_by(Form.xml_form_id)):
+            if not actor.can("form.read", project_id, form.id):
+                continue
+            has_media = bool(_form_attachments(session, version.id))
+            form_url = f"{base}/forms/{_url_part(form.xml_form_id)}"
+            entries.append(responses.FormListEntry(
+                form_id=form.xml_form_id, name=version.title or form.name or form.xml_form_id,
+                version=version.version, md5=version.md5, download_url=form_url + ".xml",
+                manifest_url=form_url + "/manifest" if has_media else None,
+            ))
+    return responses.xml_response(responses.form_list(entries))
+
+
+def _url_part(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _readable_form(session, project_id: int, xml_form_id: str, actor: Actor) -> tuple[Form, FormVersion]:
+    form = get_form(session, project_id, xml_form_id)
+    actor.require("form.read", project_id, form.id)
+    if form.current_version_id is None:
+        raise NotFoundError(f"The form '{xml_form_id}' has no published version.")
+    return form, session.get(FormVersion, form.current_version_id)
+
+
+@_routes("/forms/<path:xml_form_id>.xml", methods=["GET"])
+def form_xml(project_id: int, xml_form_id: str, token: str | None = None) -> Response:
+    with services().database.session() as session:
+        _form, version = _readable_form(session, project_id, xml_form_id, _actor(session, token))
+        # The formList hash is the MD5 of exactly these bytes: never re-serialise here.
+        return Response(version.xml, content_type=responses.XML_CONTENT_TYPE)
+
+
+@_routes("/forms/<path:xml_form_id>/manifest", methods=["GET"])
+def form_manifest(project_id: int, xml_form_id: str, token: str | None = None) -> Response:
+    _require_openrosa_header()
+    with services().database.session() as session:
+        form, version = _readable_form(session, project_id, xml_form_id, _actor(session, token))
+        base = f"{_base_url(token, project_id)}/forms/{_url_part(form.xml_form_id)}"
+        entries = form_media.manifest_entries(session, services().blobs, form, _form_attachments(session, version.id), base)
+    return responses.xml_response(responses.manifest(entries))
+
+
+@_routes("/forms/<path:xml_form_id>/attachments/<name>", methods=["GET"])
+def form_attachment(project_id: int, xml_form_id: str, name: str, token: str | None = None) -> Response:
+    with services().database.session() as session:
+        form, version = _readable_form(session, project_id, xml_form_id, _actor(session, token))
+        attachment = next((a for a in _form_attachments(session, version.id) if a.name == name), None)
+        if attachment is None:
+            raise NotFoundError(f"The form has no attachment named '{name}'.")
+        body, etag = form_media.attachment_content(session, services().blobs, form, attachment)
+    if etag and request.headers.get("If-None-Match") == f'"{etag}"':
+        return Response(status=304)
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = Response(body, content_type=content_type)
+    if etag:
+        response.headers["ETag"] = f'"{etag}"'
+    return response
+
+
+@_routes("/submission", methods=["HEAD"])
+def submission_head(project_id: int, token: str | None = None) -> Response:
+    _require_openrosa_header()
+    with services().database.session() as session:
+        actor = _actor(session, token)
+        actor.require("project.read" if actor.kind == "user" else "form.list", project_id)
+        get_project(session, project_id)
+    return Response(status=204)
+
+
+@_routes("/submission", methods=["POST"])
+def submission_post(project_id: int, token: str | None = None) -> Response:
+    _require_openrosa_header()
+    database = services().database
+    with database.session() as session:
+        actor = _actor(session, token)
+        get_project(session, project_id)
+    xml_part = request.files.get("xml_submission_file")
+    if xml_part is None:
+        raise MissingParameterError("The upload has no xml_submission_file part. Update ODK Collect and send again.")
+    files = {name: part.read() for name, part in request.files.items() if name != "xml_submission_file"}
+    incoming = IncomingSubmission(
+        xml=xml_part.read(), files=files, device_id=request.args.get("deviceID"),
+        user_agent=request.headers.get("User-Agent"),
+    )
+    ingest_with_retry(database, services().blobs, project_id, incoming, actor)
+    return responses.message_response(SUCCESS, "submit_success", 201)

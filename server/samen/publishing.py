@@ -1,0 +1,200 @@
+"""Forms: upload a definition as a draft, publish it as a version, carry attachments along.
+
+Flow: bytes (XLSForm or XForm) → `prepare_definition` (pyxform, ODK Validate,
+identifier lint — no storage) → `save_draft` → `publish_draft` (inject the
+project key, fix the version string) → phones see it in the form list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from samen import audit
+from samen.auth import Actor
+from samen.blobs import BlobStore
+from samen.models import Form, FormAttachment, FormVersion, Project, ProjectKey, utcnow
+from samen.problems import InvalidFormError, VersionExistsError, XlsFormWarningsError
+from samen.queries import find_form, record_blob
+from samen.xform import XFormFacts, read_xform, with_public_key, with_version
+from samen.xlsform import XLSFORM_TYPES, convert_xlsform, validate_xform
+
+
+_ENCRYPTED_SUFFIX = re.compile(r"\[encrypted:\d+\]$")
+
+
+@dataclass(frozen=True)
+class FormUpload:
+    data: bytes
+    file_type: str  # "xml" or one of XLSFORM_TYPES
+    form_id_fallback: str | None = None
+    ignore_warnings: bool = True
+
+
+@dataclass(frozen=True)
+class PreparedForm:
+    xml: bytes
+    facts: XFormFacts
+    warnings: tuple[str, ...]
+    extra_files: dict[str, bytes] = field(default_factory=dict)  # e.g. itemsets.csv made by pyxform
+
+
+def prepare_definition(upload: FormUpload) -> PreparedForm:
+    """Convert, validate and check a definition, without storing anything."""
+    extra: dict[str, bytes] = {}
+    if upload.file_type in XLSFORM_TYPES:
+        converted = convert_xlsform(upload.data, XLSFORM_TYPES[upload.file_type], upload.form_id_fallback)
+        xml, warnings = converted.xml, converted.warnings
+        if converted.itemsets_csv:
+            extra["itemsets.csv"] = converted.itemsets_csv
+    elif upload.file_type == "xml":
+        xml = upload.data
+        warnings = validate_xform(xml)
+    else:
+        raise InvalidFormError("Upload an XForm (.xml) or an XLSForm (.xlsx, .xls).")
+    if warnings and not upload.ignore_warnings:
+        raise XlsFormWarningsError(warnings=list(warnings))
+    facts = read_xform(xml)
+    if not facts.has_instance_id:
+        raise InvalidFormError(
+            "The form has no meta/instanceID. Without it a resent submission would be stored twice; "
+            "add it (pyxform adds it to every XLSForm)."
+        )
+    return PreparedForm(xml=xml, facts=facts, warnings=tuple(warnings), extra_files=extra)
+
+
+def save_draft(session: Session, blobs: BlobStore, project: Project, prepared: PreparedForm, actor: Actor | None,
+               *, encrypt_with_project_key: bool = True, retention_days: int | None = None) -> Form:
+    """Make the definition the form's draft, creating the form on first upload."""
+    form = find_form(session, project.id, prepared.facts.form_id)
+    if form is None:
+        form = Form(project_id=project.id, xml_form_id=prepared.facts.form_id, name=prepared.facts.title,
+                    encrypt_with_project_key=encrypt_with_project_key, retention_days=retention_days)
+        session.add(form)
+        session.flush()
+    draft = FormVersion(
+        form_id=form.id, version=prepared.facts.version, title=prepared.facts.title, xml=prepared.xml,
+        md5=hashlib.md5(prepared.xml).hexdigest(), sha256=hashlib.sha256(prepared.xml).hexdigest(),
+        public_key=prepared.facts.public_key,
+    )
+    session.add(draft)
+    session.flush()
+    previous = form.current_version_id or form.draft_version_id
+    _attach_expected_files(session, blobs, draft, prepared, previous)
+    form.draft_version_id = draft.id
+    form.updated_at = utcnow()
+    audit.record(session, "form.update.draft", actor_id=actor.id if actor else None, project_id=project.id,
+                 xmlFormId=form.xml_form_id)
+    return form
+
+
+def _attach_expected_files(session: Session, blobs: BlobStore, draft: FormVersion, prepared: PreparedForm,
+                           previous_version_id: int | None) -> None:
+    """List the files the form expects; keep ones already uploaded to the previous version (as Central does)."""
+    carried = {}
+    if previous_version_id is not None:
+        carried = {a.name: a.blob_sha256 for a in session.scalars(
+            select(FormAttachment).where(FormAttachment.form_version_id == previous_version_id))}
+    names = [a.name for a in prepared.facts.attachments] + [n for n in prepared.extra_files if n not in
+                                                            {a.name for a in prepared.facts.attachments}]
+    kinds = {a.name: a.kind for a in prepared.facts.attachments}
+    for name in names:
+        sha = carried.get(name)
+        if name in prepared.extra_files:
+            sha = blobs.put(prepared.extra_files[name])
+            record_blob(session, sha, len(prepared.extra_files[name]), "text/csv")
+        session.add(FormAttachment(form_version_id=draft.id, name=name, kind=kinds.get(name, "file"), blob_sha256=sha))
+    session.flush()
+
+
+def active_project_key(session: Session, project_id: int) -> ProjectKey | None:
+    return session.scalar(
+        select(ProjectKey).where(ProjectKey.project_id == project_id, ProjectKey.retired_at.is_(None))
+        .order_by(ProjectKey.id.desc()).limit(1)
+    )
+
+
+def publish_draft(session: Session, form: Form, actor: Actor | None, version: str | None = None) -> FormVersion:
+    """Publish the form's draft, encrypting it with the project key when the form asks for that."""
+    draft = session.get(FormVersion, form.draft_version_id) if form.draft_version_id else None
+    if draft is None:
+        raise InvalidFormError("The form has no draft to publish.")
+    new_version = _ENCRYPTED_SUFFIX.sub("", draft.version) if version is None else version
+    key = active_project_key(session, form.project_id) if form.encrypt_with_project_key and not draft.public_key else None
+    xml = draft.xml
+    if key is not None:
+        # Phones must see a new version, or they would keep sending plaintext with the old definition.
+        new_version = f"{new_version}[encrypted:{key.id}]"
+        xml = with_public_key(xml, key.public_key, new_version)
+    elif new_version != draft.version:
+        xml = with_version(xml, new_version)
+    exists = session.scalar(select(FormVersion.id).where(
+        FormVersion.form_id == form.id, FormVersion.version == new_version, FormVersion.published_at.is_not(None)))
+    if exists is not None:
+        raise VersionExistsError(
+            f"Version '{new_version}' of '{form.xml_form_id}' is already published. Change the version and publish again.",
+            version=new_version,
+        )
+    draft.xml = xml
+    draft.version = new_version
+    draft.md5 = hashlib.md5(xml).hexdigest()
+    draft.sha256 = hashlib.sha256(xml).hexdigest()
+    draft.key_id = key.id if key is not None else None
+    draft.public_key = key.public_key if key is not None else draft.public_key
+    draft.published_at = utcnow()
+    form.current_version_id = draft.id
+    form.draft_version_id = None
+    form.updated_at = draft.published_at
+    audit.record(session, "form.update.publish", actor_id=actor.id if actor else None, project_id=form.project_id,
+                 xmlFormId=form.xml_form_id, version=new_version, encrypted=bool(draft.public_key))
+    return draft
+
+
+def publish_definition(session: Session, blobs: BlobStore, project: Project, upload: FormUpload, actor: Actor | None,
+                       *, encrypt_with_project_key: bool = True) -> FormVersion:
+    """Upload and publish in one step (CLI and `make run`). Republishing identical bytes is a no-op."""
+    prepared = prepare_definition(upload)
+    form = find_form(session, project.id, prepared.facts.form_id)
+    if form is not None and form.current_version_id is not None:
+        current = session.get(FormVersion, form.current_version_id)
+        if current.version in (prepared.facts.version, f"{prepared.facts.version}[encrypted:{current.key_id}]") \
+                and _same_definition(current, prepared, session):
+            return current
+    form = save_draft(session, blobs, project, prepared, actor, encrypt_with_project_key=encrypt_with_project_key)
+    return publish_draft(session, form, actor)
+
+
+def _same_definition(current: FormVersion, prepared: PreparedForm, session: Session) -> bool:
+    if current.key_id is None:
+        return current.sha256 == hashlib.sha256(prepared.xml).hexdigest()
+    key = session.get(ProjectKey, current.key_id)
+    return current.xml == with_public_key(prepared.xml, key.public_key, current.version)
+
+
+def republish_encrypted_forms(session: Session, project: Project) -> list[FormVersion]:
+    """After a key is created or rotated, publish every form that asks for encryption again, with the new key.
+
+    ODK Central does the same when managed encryption is turned on, so that
+    phones pick up the key with the next form update.
+    """
+    published = []
+    forms = session.scalars(select(Form).where(Form.project_id == project.id, Form.deleted_at.is_(None),
+                                              Form.encrypt_with_project_key.is_(True), Form.current_version_id.is_not(None)))
+    for form in list(forms):
+        current = session.get(FormVersion, form.current_version_id)
+        if current.public_key and current.key_id is None:
+            continue  # self-keyed: the form author holds its private key
+        draft = FormVersion(form_id=form.id, version=current.version, title=current.title, xml=current.xml,
+                            md5=current.md5, sha256=current.sha256)
+        session.add(draft)
+        session.flush()
+        for attachment in session.scalars(select(FormAttachment).where(FormAttachment.form_version_id == current.id)):
+            session.add(FormAttachment(form_version_id=draft.id, name=attachment.name, kind=attachment.kind,
+                                       blob_sha256=attachment.blob_sha256, dataset_name=attachment.dataset_name))
+        form.draft_version_id = draft.id
+        published.append(publish_draft(session, form, None))
+    return published
