@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+SAMEN := $(VENV)/bin/samen
+SAMEN_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export SAMEN_TEST_POSTGRES_URL
+
+.PHONY: install run test system-deps forms migration
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(SAMEN) init --default-project "SAMEN" --forms forms
+	$(SAMEN) serve
+
+# Debian packages the tests drive: Chromium for the console, poppler for rendering the PDF report.
+system-deps:
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null)
+
+test: install system-deps
+	$(SAMEN) forms build --check
+	$(PY) -m pytest -q
+
+forms: install
+	$(SAMEN) forms build
+
+# Regenerate the initial migration from the models (before the first release only).
+migration: install
+	rm -f server/samen/migrations/versions/0001_initial_schema.py /tmp/samen-migration.db
+	$(PY) -c "from alembic.config import Config; from alembic import command; \
+	c = Config(); c.set_main_option('script_location', 'server/samen/migrations'); \
+	c.set_main_option('sqlalchemy.url', 'sqlite:////tmp/samen-migration.db'); \
+	command.revision(c, message='initial schema', autogenerate=True, rev_id='0001')"
