@@ -11,7 +11,8 @@ from pathlib import Path
 
 from pyxform.xls2xform import convert
 
-from samen.rows import SubmissionMeta
+from samen.exports import WRITERS, ExportOptions
+from samen.rows import SubmissionMeta, submission_rows
 from samen.schema import FormSchema, merge_schemas, parse_form_schema
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -149,3 +150,17 @@ INTAKE_V2_INSTANCE = """<?xml version="1.0"?>
   </orx:meta>
 </data>
 """.encode("utf-8")
+
+
+def export_bytes(format: str, layout, submissions, options=None, media=()) -> bytes:
+    """An export as the HTTP layer would stream it: the writer's chunks, joined."""
+    return b"".join(WRITERS[format].iterate(layout, submissions, options or ExportOptions(), media))
+
+
+def intake_submissions(layout):
+    """Version 1 and version 2 submissions and one that could not be decrypted, as rows of `layout`."""
+    return [
+        submission_rows(layout, INTAKE_V1_INSTANCE, meta("uuid:v1-0001", form_version="1", submitter_id=3)),
+        submission_rows(layout, INTAKE_V2_INSTANCE, meta("uuid:v2-0001", form_version="2")),
+        submission_rows(layout, None, meta("uuid:locked", status="not decrypted: wrong key")),
+    ]
