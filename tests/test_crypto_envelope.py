@@ -65,9 +65,10 @@ def test_absent_and_empty_version_stay_distinct(attributes, version):
         (envelope(body=f"<base64EncryptedKey>{KEY}</base64EncryptedKey><encryptedXmlFile>x.enc</encryptedXmlFile>"), "instanceID"),
         (envelope().replace(b"a.jpg.enc", b"../../etc/cron.d/x.enc"), "plain file name"),
         (envelope().replace(b"b.m4a.enc", b"a.jpg.enc"), "same file twice"),
+        (envelope().replace(b"b.m4a.enc", b"a.jpg"), "same file twice"),
         (b'<data id="intake"><name>plaintext</name></data>', "not an encrypted-submission envelope"),
     ],
-    ids=["no-key", "no-form-id", "no-instance-id", "path-in-file-name", "duplicate-file", "plaintext"],
+    ids=["no-key", "no-form-id", "no-instance-id", "path-in-file-name", "duplicate-file", "duplicate-plain-name", "plaintext"],
 )
 def test_broken_envelopes_are_refused_with_the_reason(xml, message):
     with pytest.raises(MalformedRequestError, match=message):

@@ -13,6 +13,7 @@ from encryptor import encrypt_submission
 from samen.cli.decrypt import decrypt_command
 from samen.crypto.decrypt import submission_decryptor
 from samen.crypto.keys import generate_private_key, load_private_key_pem
+from samen.crypto import offline
 from samen.crypto.offline import decrypt_folder
 
 BRIEFCASE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "encryption" / "briefcase"
@@ -100,6 +101,26 @@ def test_a_second_run_leaves_earlier_output_untouched(source, tmp_path):
 
     assert again["good-made"].status == "failed" and "exists already" in again["good-made"].reason
     assert (out / "good-made" / "a.jpg").read_bytes() == b"edited by hand"
+
+
+def test_a_failure_while_writing_leaves_no_partial_output(tmp_path, monkeypatch):
+    private_key = load_private_key_pem(KEY_FILE.read_bytes())
+    source, out = tmp_path / "source", tmp_path / "out"
+    source.mkdir()
+    write_submission(source / "one", *encrypted(private_key.public_key(), "uuid:one", [("a.jpg", PHOTO)]))
+    written = []
+
+    def disk_full_after_one_file(path, data):
+        if written:
+            raise OSError(28, "No space left on device", str(path))
+        written.append(path)
+        path.write_bytes(data)
+
+    monkeypatch.setattr(offline, "_write_new_file", disk_full_after_one_file)
+    [result] = decrypt_folder(source, out, submission_decryptor(private_key))
+
+    assert (result.status, result.reason.startswith("No space left on device")) == ("failed", True)
+    assert len(written) == 1 and list(out.iterdir()) == []
 
 
 def test_cli_prints_a_summary_and_exits_1_when_anything_is_not_ok(source, tmp_path):

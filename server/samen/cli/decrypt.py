@@ -36,9 +36,9 @@ _STATUS_LABELS = {
 def decrypt_command(key_file: Path, passphrase_stdin: bool, source: Path, out: Path) -> None:
     """Decrypt SOURCE (one folder per submission: submission.xml and its .enc files) into OUT.
 
-    Every submission gets a folder in OUT with its decrypted submission.xml
-    and media. Damaged or incomplete submissions are reported, decrypted as
-    far as possible, and never stop the others. Exits with status 1 when any
+    Each submission that decrypts gets a folder of the same name in OUT with
+    its submission.xml and media. Damaged or incomplete submissions are
+    reported, decrypted as far as possible, and never stop the others. Exits with status 1 when any
     submission is not "ok".
     """
     # Standard input, not an option: a passphrase on the command line ends up in shell history and `ps`.

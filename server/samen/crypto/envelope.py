@@ -61,8 +61,9 @@ def parse_envelope(xml: bytes) -> Envelope:
         for item in children(media, "file")
     )
     encrypted_xml_file = _file_name(_required(root, "encryptedXmlFile"), "encrypted XML file")
-    all_files = (*media_files, encrypted_xml_file)
-    if len(set(all_files)) != len(all_files):
+    # Decrypted files are known by their plain names, so "a.jpg" and "a.jpg.enc" would collide.
+    plain_names = [plain_name(name) for name in (*media_files, encrypted_xml_file)]
+    if len(set(plain_names)) != len(plain_names):
         raise MalformedRequestError("The encrypted envelope lists the same file twice; each file must be unique.")
     signature = child(root, "base64EncryptedElementSignature")
     signature_b64 = (signature.text or "").strip() if signature is not None else ""

@@ -87,7 +87,7 @@ def _write_atomically(target: Path, decrypted: DecryptedSubmission) -> None:
 
 
 def _write_new_file(path: Path, data: bytes) -> None:
-    # O_EXCL: a media file that happens to be called submission.xml fails instead of being overwritten.
+    # O_EXCL: never overwrite, even if two names should ever collide.
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as file:
         file.write(data)
