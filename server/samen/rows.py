@@ -181,7 +181,7 @@ def submission_rows(layout: TableLayout, instance_xml: bytes | None, meta: Submi
         else:
             root = list(layout._blank[()])
             _fill(layout, instance, (), root, meta.instance_id, meta.instance_id, {}, tables)
-    _write_metadata(root, root_table, meta, problem)
+    _write_metadata(root, meta, problem)
     tables[()] = [root]
     return SubmissionRows(meta.instance_id, problem, tables)
 
@@ -235,7 +235,7 @@ def _write_value(row: list[Value], slot: _Slot, item: Field, text: str) -> None:
                 row[slot.index + slot.choices[value]] = 1
 
 
-def _write_metadata(row: list[Value], table: Table, meta: SubmissionMeta, problem: str | None) -> None:
+def _write_metadata(row: list[Value], meta: SubmissionMeta, problem: str | None) -> None:
     row[0] = _central_timestamp(meta.submission_date)
     row[-len(ROOT_METADATA) :] = [
         meta.instance_id,

@@ -37,14 +37,25 @@ __all__ = ["WRITERS", "ExportOptions", "Writer", "atomic_output", "write_export"
 Iterate = Callable[[TableLayout, Iterable[SubmissionRows], ExportOptions, Iterable[tuple[str, bytes]]], Iterator[bytes]]
 
 
+MEDIA_TYPES = {
+    ".zip": "application/zip",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".sav": "application/x-spss-sav",
+    ".jsonl": "application/jsonl",
+}
+
+
 @dataclass(frozen=True)
 class Writer:
     """One export format: how to produce it, and what to call and label the download."""
 
     format: str
-    media_type: str
     iterate: Iterate
     filename: Callable[[TableLayout], str]
+
+    def media_type(self, layout: TableLayout) -> str:
+        """The Content-Type of the download, which for SPSS depends on whether the form has repeats."""
+        return MEDIA_TYPES[Path(self.filename(layout)).suffix]
 
 
 def _named(extension: str) -> Callable[[TableLayout], str]:
@@ -52,17 +63,15 @@ def _named(extension: str) -> Callable[[TableLayout], str]:
 
 
 WRITERS: dict[str, Writer] = {
-    "csv": Writer("csv", "application/zip", iter_csv_zip, _named("csv.zip")),
-    "xlsx": Writer(
-        "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", iter_xlsx, _named("xlsx")
-    ),
-    "sav": Writer("sav", "application/octet-stream", iter_sav, lambda layout: safe_filename(sav_filename(layout))),
-    "jsonl": Writer("jsonl", "application/jsonl", iter_jsonl, _named("jsonl")),
+    "csv": Writer("csv", iter_csv_zip, _named("csv.zip")),
+    "xlsx": Writer("xlsx", iter_xlsx, _named("xlsx")),
+    "sav": Writer("sav", iter_sav, lambda layout: safe_filename(sav_filename(layout))),
+    "jsonl": Writer("jsonl", iter_jsonl, _named("jsonl")),
 }
 
 
 def write_export(
-    format: str,
+    export_format: str,
     path: str | os.PathLike[str],
     layout: TableLayout,
     submissions: Iterable[SubmissionRows],
@@ -70,7 +79,7 @@ def write_export(
     media: Iterable[tuple[str, bytes]] = (),
 ) -> Path:
     """Write an export file atomically: it appears under `path` only once complete. Returns the path."""
-    writer = WRITERS[format]
+    writer = WRITERS[export_format]
     with atomic_output(path) as out:
         for chunk in writer.iterate(layout, submissions, options, media):
             out.write(chunk)
