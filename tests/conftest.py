@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,9 +103,16 @@ class LiveServer:
     env: dict
     process: subprocess.Popen
 
+    @property
+    def env_data_dir(self) -> Path:
+        return Path(self.env["SAMEN_DATA_DIR"])
+
+    def cli_argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "samen.cli", *args]
+
     def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "samen.cli", *args], env=self.env, input=input,
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(self.cli_argv(*args), env=self.env, input=input, capture_output=True, text=True,
+                              timeout=300)
 
 
 def _free_port() -> int:
@@ -121,21 +130,27 @@ def start_live_server(data_dir: Path, database_url: str | None, workers: int = 2
     port = _free_port()
     env["SAMEN_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     subprocess.run([sys.executable, "-m", "samen.cli", "init"], env=env, check=True, capture_output=True, timeout=120)
+    log_file = data_dir / "server.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "samen.wsgi:app"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=subprocess.DEVNULL, stderr=log_file.open("wb"),  # a pipe nobody reads would fill and stall
     )
+    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(log_file.read_text(errors="replace")[-4000:])
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return LiveServer(f"http://127.0.0.1:{port}", env, process)
+            # Any HTTP answer means a worker has booted (the master binds before workers load the app).
+            urllib.request.urlopen(url + "/v1/projects", timeout=1)
+        except urllib.error.HTTPError:
+            return LiveServer(url, env, process)
         except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode())
             time.sleep(0.1)
+            continue
+        return LiveServer(url, env, process)
     process.kill()
-    raise RuntimeError("the live server did not start")
+    raise RuntimeError("the live server did not start: " + log_file.read_text(errors="replace")[-4000:])
 
 
 @pytest.fixture

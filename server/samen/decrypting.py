@@ -85,14 +85,14 @@ def read_submission(session: Session, blobs: BlobStore, version: SubmissionVersi
         return ReadableSubmission(version, None, KEY_LOCKED, {}, expected, present)
     try:
         envelope = parse_envelope(version.xml)
-        needed = set(envelope.media_files) if with_media else set()
-        needed.add(envelope.encrypted_xml_file)
-        files = {a.name: blobs.get(a.blob_sha256) for a in attachments if a.blob_sha256 and a.name in needed}
+        # Every stored file goes in, media too: the signature covers all of them, so integrity is only
+        # checked when the decryptor sees them all. The media bytes are dropped unless asked for.
+        files = {a.name: blobs.get(a.blob_sha256) for a in attachments if a.blob_sha256}
         decrypted = decryptor(envelope, files)
     except Problem as problem:
         return ReadableSubmission(version, None, f"not decrypted: {problem.message}", {}, expected, present)
     status = None if decrypted.status == "ok" else decrypted.status.replace("_", " ")
-    return ReadableSubmission(version, decrypted.xml, status, decrypted.media, expected, present)
+    return ReadableSubmission(version, decrypted.xml, status, decrypted.media if with_media else {}, expected, present)
 
 
 def readable_submissions(session: Session, blobs: BlobStore, versions: Iterable[SubmissionVersion], keys: KeyChain,
