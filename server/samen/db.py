@@ -37,7 +37,8 @@ class Database:
             self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+            # No pre-ping: it costs a round trip on every request; recycling covers server-side timeouts.
+            self.engine = create_engine(url, pool_recycle=1800, pool_size=10, max_overflow=10)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
