@@ -213,7 +213,7 @@ class FormExport:
 
     @property
     def media_type(self) -> str:
-        return self.writer.media_type
+        return self.writer.media_type(self.layout)
 
     def chunks(self, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
         """The export's bytes; `progress(n)` is called after each submission. Records the audit at the end."""

@@ -46,9 +46,6 @@ def table_name(repeat: Path) -> str:
     return ".".join((ROOT_TABLE, *(odata_name(step) for step in repeat)))
 
 
-def parent_id_property(repeat_table: str) -> str:
-    """The property naming a repeat row's parent: `__Submissions-id`, `__Submissions-visits-id`, …"""
-    return f"__{repeat_table.rsplit('.', 1)[0].replace('.', '-')}-id"
 
 
 class FormEntities:
@@ -64,6 +61,13 @@ class FormEntities:
     def repeat_paths(self) -> tuple[Path, ...]:
         return tuple(item.path for item in self.schema.fields if item.kind == "repeat")
 
+    def parent_property(self, repeat: Path) -> str:
+        """The property naming a repeat row's parent row: `__Submissions-id`, `__Submissions-visits-id`, …
+
+        The parent is the enclosing repeat (or the submission), not a group in between.
+        """
+        return f"__{table_name(self.fields[repeat].repeat).replace('.', '-')}-id"
+
     def submission(self, instance_id: str, instance: etree._Element | None, system: Mapping[str, Any],
                    options: EntityOptions = EntityOptions()) -> dict[str, Any]:
         """The `Submissions` entity; `instance=None` (not readable) gives nulls and the system fields."""
@@ -77,8 +81,7 @@ class FormEntities:
         """The rows of one repeat table that belong to this submission, in document order."""
         if instance is None:
             return
-        name = table_name(repeat)
-        parent_property = parent_id_property(name)
+        parent_property = self.parent_property(repeat)
         for element, key, parent_id, link in self._repeat_elements(instance, (), repeat, instance_id,
                                                                     instance_id, f"{ROOT_TABLE}('{instance_id}')"):
             row: dict[str, Any] = {"__id": repeat_row_id(key)}

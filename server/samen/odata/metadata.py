@@ -13,7 +13,7 @@ from typing import Any
 
 from lxml import etree
 
-from samen.odata.entities import ROOT_TABLE, FormEntities, odata_name, parent_id_property, table_name
+from samen.odata.entities import ROOT_TABLE, FormEntities, odata_name, table_name
 from samen.schema import Path
 
 EDMX = "http://docs.oasis-open.org/odata/ns/edmx"
@@ -74,7 +74,7 @@ def edmx(entities: FormEntities) -> bytes:
         name = table_name(path)
         entity_type = _entity_type(user, name)
         _properties(entities, user, entity_type, path, namespace)
-        etree.SubElement(entity_type, f"{{{EDM}}}Property", Name=parent_id_property(name), Type="Edm.String")
+        etree.SubElement(entity_type, f"{{{EDM}}}Property", Name=entities.parent_property(path), Type="Edm.String")
 
     container = etree.SubElement(user, f"{{{EDM}}}EntityContainer", Name=odata_name(entities.schema.form_id))
     for name in (ROOT_TABLE, *(table_name(path) for path in entities.repeat_paths())):

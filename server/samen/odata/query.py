@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from samen.odata.entities import FormEntities, odata_name, parent_id_property, table_name
+from samen.odata.entities import FormEntities, odata_name
 from samen.odata.filters import Expression, Member, parse_filter
 from samen.odata.metadata import SYSTEM_PROPERTIES
 from samen.problems import MalformedRequestError, NotImplementedProblem
@@ -78,7 +78,7 @@ def known_properties(entities: FormEntities, repeat: Path) -> set[Member]:
     """Every path `$select` and `$filter` may name in this table."""
     known: set[Member] = {("__id",)}
     if repeat:
-        known.add((parent_id_property(table_name(repeat)),))
+        known.add((entities.parent_property(repeat),))
     else:
         known.add(("__system",))
         known |= {("__system", name) for name, _type in SYSTEM_PROPERTIES}
