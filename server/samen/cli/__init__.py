@@ -6,6 +6,7 @@ import click
 
 from samen.cli.core import app_user_group, form_group, init_command, project_group, serve_command, user_group
 from samen.cli.decrypt import decrypt_command
+from samen.cli.export import export_command
 from samen.cli.keys import key_group
 
 
@@ -18,3 +19,4 @@ def main() -> None:
 for command in (init_command, serve_command, user_group, project_group, form_group, app_user_group, key_group,
                 decrypt_command):
     main.add_command(command)
+main.add_command(export_command)
