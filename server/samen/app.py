@@ -31,14 +31,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = settings_from_env().with_overrides(config)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
-    app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
+    app.config["SECRET_KEY"] = settings.secret_key or _stored_secret_key(settings) or secrets.token_hex(32)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.extensions["samen"] = Services(
         settings=settings, database=Database(settings.sqlalchemy_url), blobs=BlobStore(settings.blob_dir)
     )
 
+    from samen.console import console
     from samen.openrosa import openrosa
 
     app.register_blueprint(openrosa)
+    app.register_blueprint(console)
     return app
+
+
+def _stored_secret_key(settings: Settings) -> str | None:
+    """The key `samen init` wrote: every gunicorn worker must sign console cookies with the same one."""
+    path = settings.data_dir / "secret.key"
+    return path.read_text().strip() if path.is_file() else None
