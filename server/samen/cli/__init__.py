@@ -8,6 +8,7 @@ from samen.cli.core import app_user_group, form_group, init_command, project_gro
 from samen.cli.decrypt import decrypt_command
 from samen.cli.export import export_command
 from samen.cli.keys import key_group
+from samen.cli.report import report_command
 
 
 @click.group()
@@ -20,3 +21,4 @@ for command in (init_command, serve_command, user_group, project_group, form_gro
                 decrypt_command):
     main.add_command(command)
 main.add_command(export_command)
+main.add_command(report_command)
