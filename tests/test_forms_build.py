@@ -100,3 +100,13 @@ def test_build_fails_on_a_planted_identifier(tmp_path: Path) -> None:
     result = CliRunner().invoke(forms_group, ["build", "--src", str(tmp_path), "--out", str(tmp_path / "out"), "--no-validate"])
     assert result.exit_code == 1 and "date of birth" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_staff_workbooks_compile_to_the_same_xform(tmp_path: Path) -> None:
+    from pyxform.xls2xform import convert
+
+    result = CliRunner().invoke(forms_group, ["xlsx", "--src", str(default_source_dir()), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for source in load_form_sources():
+        workbook = tmp_path / f"{source.form_id}.xlsx"
+        assert convert(str(workbook)).xform == convert(str(source.path)).xform, source.form_id

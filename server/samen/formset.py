@@ -118,6 +118,16 @@ def build_form_set(sources: Iterable[FormSource], allowlist: IdentifierAllowlist
     return BuildResult(compiled, findings)
 
 
+def write_staff_workbook(source: FormSource, destination: Path) -> Path:
+    """Write the .xlsx that staff open in Excel; the markdown source stays the source of truth."""
+    from pyxform.xls2json_backends import md_table_to_workbook
+
+    destination.mkdir(parents=True, exist_ok=True)
+    path = destination / f"{source.form_id}.xlsx"
+    md_table_to_workbook(source.path.read_text(encoding="utf-8")).save(path)
+    return path
+
+
 def stale_outputs(outputs: dict[str, bytes], out_dir: Path) -> list[str]:
     """Output files that are missing, differ from a fresh build, or belong to no source."""
     stale = [name for name, data in sorted(outputs.items()) if _read(out_dir / name) != data]

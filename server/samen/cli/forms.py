@@ -14,6 +14,7 @@ from samen.formset import (
     load_form_sources,
     stale_outputs,
     write_outputs,
+    write_staff_workbook,
 )
 
 _src_option = click.option(
@@ -54,6 +55,19 @@ def build_command(source_dir: Path, out_dir: Path, check: bool, no_validate: boo
         return
     touched = write_outputs(result.outputs(), out_dir)
     click.echo(f"Built {len(result.compiled)} forms into {out_dir}; {len(touched)} file(s) changed.")
+
+
+@forms_group.command("xlsx")
+@_src_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build/xlsform"),
+              show_default=True, help="Folder for the .xlsx copies (git-ignored).")
+def xlsx_command(source_dir: Path, out_dir: Path) -> None:
+    """Write an .xlsx copy of every source for staff to read or edit in Excel."""
+    try:
+        paths = [write_staff_workbook(source, out_dir) for source in load_form_sources(source_dir)]
+    except FormSetError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Wrote {len(paths)} workbooks into {out_dir}.")
 
 
 @forms_group.command("lint")
