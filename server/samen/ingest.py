@@ -120,6 +120,8 @@ def _check_names(files: dict[str, bytes]) -> None:
 
 
 def _store_files(session: Session, blobs: BlobStore, version: SubmissionVersion, files: dict[str, bytes]) -> None:
+    if not files:
+        return
     for attachment in session.scalars(
         select(SubmissionAttachment).where(SubmissionAttachment.submission_version_id == version.id)
     ):
@@ -215,8 +217,14 @@ def ingest_with_retry(database, blobs: BlobStore, project_id: int, incoming: Inc
     """Commit one POST. Two identical POSTs racing each other both end in 201 with one row."""
     try:
         with database.session() as session:
-            return ingest_submission(session, blobs, project_id, incoming, actor)
+            result = ingest_submission(session, blobs, project_id, incoming, actor)
     except IntegrityError:
         # The other request committed the same instance first: this one is now a resend.
         with database.session() as session:
-            return ingest_submission(session, blobs, project_id, incoming, actor)
+            result = ingest_submission(session, blobs, project_id, incoming, actor)
+    if result.created:
+        # Imported here: samen.entities reads plaintext through samen.decrypting, which imports this module.
+        from samen.entities.intake import apply_after_ingest
+
+        apply_after_ingest(database, blobs, project_id, result.version.id)  # own transaction; never raises
+    return result

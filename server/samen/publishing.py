@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from samen import audit
 from samen.auth import Actor
 from samen.blobs import BlobStore
+from samen.entities.lists import learn_from_published_form
 from samen.models import Form, FormAttachment, FormVersion, Project, ProjectKey, utcnow
 from samen.problems import InvalidFormError, VersionExistsError, XlsFormWarningsError
 from samen.queries import find_form, record_blob
@@ -149,6 +150,7 @@ def publish_draft(session: Session, form: Form, actor: Actor | None, version: st
     form.current_version_id = draft.id
     form.draft_version_id = None
     form.updated_at = draft.published_at
+    learn_from_published_form(session, form, draft)  # entity lists the form writes or reads
     audit.record(session, "form.update.publish", actor_id=actor.id if actor else None, project_id=form.project_id,
                  xmlFormId=form.xml_form_id, version=new_version, encrypted=bool(draft.public_key))
     return draft

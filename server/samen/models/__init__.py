@@ -19,10 +19,19 @@ from samen.models.core import (
     SubmissionVersion,
     User,
 )
+from samen.models.entities import (
+    Dataset,
+    DatasetProperty,
+    Entity,
+    EntityConflict,
+    EntityVersion,
+    PendingEntitySubmission,
+)
 from samen.models.keys import KeySlot, KeyUnlock, ProjectKey
 
 __all__ = [
-    "AppUser", "AuditEvent", "Base", "Blob", "Comment", "Form", "FormAssignment", "FormAttachment",
+    "AppUser", "AuditEvent", "Base", "Blob", "Comment", "Dataset", "DatasetProperty", "Entity", "EntityConflict",
+    "EntityVersion", "Form", "FormAssignment", "FormAttachment", "PendingEntitySubmission",
     "FormVersion", "KeySlot", "KeyUnlock", "LoginFailure", "Project", "ProjectKey", "ProjectRole",
     "SessionToken", "Submission", "SubmissionAttachment", "SubmissionVersion", "User", "utcnow",
 ]

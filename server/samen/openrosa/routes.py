@@ -16,6 +16,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from samen import form_media
 from samen.app import services
 from samen.auth import Actor, app_user_actor
+from samen.entities import lists as entity_lists
+from samen.entities import store as entity_store
+from samen.entities.formats import integrity_document
 from samen.ingest import IncomingSubmission, ingest_with_retry
 from samen.models import Form, FormAttachment, FormVersion
 from samen.openrosa import responses
@@ -166,6 +169,18 @@ def form_attachment(project_id: int, xml_form_id: str, name: str, token: str | N
     if etag:
         response.headers["ETag"] = f'"{etag}"'
     return response
+
+
+@_routes("/datasets/<name>/integrity", methods=["GET"])
+def dataset_integrity(project_id: int, name: str, token: str | None = None) -> Response:
+    """Which of the entities a phone holds were deleted here (the manifest's integrityUrl)."""
+    with services().database.session() as session:
+        actor = _actor(session, token)
+        actor.require("form.list", project_id)  # whoever may download the forms that carry the list
+        dataset = entity_lists.get_dataset(session, project_id, name)
+        ids = [uuid.strip() for uuid in request.args.get("id", "").split(",") if uuid.strip()]
+        states = entity_store.deleted_states(session, dataset, ids)
+    return responses.xml_response(integrity_document(states))
 
 
 @_routes("/submission", methods=["HEAD"])

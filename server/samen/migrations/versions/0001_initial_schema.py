@@ -93,6 +93,19 @@ def upgrade() -> None:
     with op.batch_alter_table('app_users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_app_users_project_id'), ['project_id'], unique=False)
 
+    op.create_table('datasets',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('approval_required', sa.Boolean(), nullable=False),
+    sa.Column('created_at', samen.models.base.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_datasets_project_id_projects'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_datasets')),
+    sa.UniqueConstraint('project_id', 'name', name=op.f('uq_datasets_project_id'))
+    )
+    with op.batch_alter_table('datasets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_datasets_project_id'), ['project_id'], unique=False)
+
     op.create_table('forms',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
@@ -148,6 +161,39 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_session_tokens')),
     sa.UniqueConstraint('token_sha256', name=op.f('uq_session_tokens_token_sha256'))
     )
+    op.create_table('dataset_properties',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dataset_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('forms', sa.JSON(), nullable=False),
+    sa.Column('published_at', samen.models.base.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['dataset_id'], ['datasets.id'], name=op.f('fk_dataset_properties_dataset_id_datasets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dataset_properties')),
+    sa.UniqueConstraint('dataset_id', 'name', name=op.f('uq_dataset_properties_dataset_id'))
+    )
+    with op.batch_alter_table('dataset_properties', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dataset_properties_dataset_id'), ['dataset_id'], unique=False)
+
+    op.create_table('entities',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dataset_id', sa.Integer(), nullable=False),
+    sa.Column('uuid', sa.String(length=100), nullable=False),
+    sa.Column('label', sa.String(length=2000), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('conflict', sa.String(length=10), nullable=True),
+    sa.Column('creator_id', sa.Integer(), nullable=True),
+    sa.Column('creator_kind', sa.String(length=10), nullable=False),
+    sa.Column('created_at', samen.models.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', samen.models.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('deleted_at', samen.models.base.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['dataset_id'], ['datasets.id'], name=op.f('fk_entities_dataset_id_datasets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_entities')),
+    sa.UniqueConstraint('dataset_id', 'uuid', name=op.f('uq_entities_dataset_id'))
+    )
+    with op.batch_alter_table('entities', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_entities_dataset_id'), ['dataset_id'], unique=False)
+
     op.create_table('form_assignments',
     sa.Column('app_user_id', sa.Integer(), nullable=False),
     sa.Column('form_id', sa.Integer(), nullable=False),
@@ -278,6 +324,39 @@ def upgrade() -> None:
     with op.batch_alter_table('submission_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_submission_versions_submission_id'), ['submission_id'], unique=False)
 
+    op.create_table('entity_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('entity_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('base_version', sa.Integer(), nullable=True),
+    sa.Column('label', sa.String(length=2000), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('changed', sa.JSON(), nullable=False),
+    sa.Column('submission_version_id', sa.Integer(), nullable=True),
+    sa.Column('creator_id', sa.Integer(), nullable=True),
+    sa.Column('creator_kind', sa.String(length=10), nullable=False),
+    sa.Column('user_agent', sa.String(length=500), nullable=True),
+    sa.Column('created_at', samen.models.base.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['entity_id'], ['entities.id'], name=op.f('fk_entity_versions_entity_id_entities'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['submission_version_id'], ['submission_versions.id'], name=op.f('fk_entity_versions_submission_version_id_submission_versions'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_entity_versions')),
+    sa.UniqueConstraint('entity_id', 'version', name=op.f('uq_entity_versions_entity_id'))
+    )
+    with op.batch_alter_table('entity_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_entity_versions_entity_id'), ['entity_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_entity_versions_submission_version_id'), ['submission_version_id'], unique=False)
+
+    op.create_table('pending_entity_submissions',
+    sa.Column('submission_version_id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', samen.models.base.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_pending_entity_submissions_project_id_projects'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['submission_version_id'], ['submission_versions.id'], name=op.f('fk_pending_entity_submissions_submission_version_id_submission_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('submission_version_id', name=op.f('pk_pending_entity_submissions'))
+    )
+    with op.batch_alter_table('pending_entity_submissions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pending_entity_submissions_project_id'), ['project_id'], unique=False)
+
     op.create_table('submission_attachments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('submission_version_id', sa.Integer(), nullable=False),
@@ -292,15 +371,45 @@ def upgrade() -> None:
     with op.batch_alter_table('submission_attachments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_submission_attachments_submission_version_id'), ['submission_version_id'], unique=False)
 
+    op.create_table('entity_conflicts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('entity_id', sa.Integer(), nullable=False),
+    sa.Column('entity_version_id', sa.Integer(), nullable=False),
+    sa.Column('base_version', sa.Integer(), nullable=True),
+    sa.Column('server_version', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('properties', sa.JSON(), nullable=False),
+    sa.Column('created_at', samen.models.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', samen.models.base.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['entity_id'], ['entities.id'], name=op.f('fk_entity_conflicts_entity_id_entities'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['entity_version_id'], ['entity_versions.id'], name=op.f('fk_entity_conflicts_entity_version_id_entity_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_entity_conflicts'))
+    )
+    with op.batch_alter_table('entity_conflicts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_entity_conflicts_entity_id'), ['entity_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('entity_conflicts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_entity_conflicts_entity_id'))
+
+    op.drop_table('entity_conflicts')
     with op.batch_alter_table('submission_attachments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_submission_attachments_submission_version_id'))
 
     op.drop_table('submission_attachments')
+    with op.batch_alter_table('pending_entity_submissions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pending_entity_submissions_project_id'))
+
+    op.drop_table('pending_entity_submissions')
+    with op.batch_alter_table('entity_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_entity_versions_submission_version_id'))
+        batch_op.drop_index(batch_op.f('ix_entity_versions_entity_id'))
+
+    op.drop_table('entity_versions')
     with op.batch_alter_table('submission_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_submission_versions_submission_id'))
 
@@ -331,6 +440,14 @@ def downgrade() -> None:
 
     op.drop_table('form_versions')
     op.drop_table('form_assignments')
+    with op.batch_alter_table('entities', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_entities_dataset_id'))
+
+    op.drop_table('entities')
+    with op.batch_alter_table('dataset_properties', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dataset_properties_dataset_id'))
+
+    op.drop_table('dataset_properties')
     op.drop_table('session_tokens')
     op.drop_table('project_roles')
     with op.batch_alter_table('project_keys', schema=None) as batch_op:
@@ -341,6 +458,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_forms_project_id'))
 
     op.drop_table('forms')
+    with op.batch_alter_table('datasets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_datasets_project_id'))
+
+    op.drop_table('datasets')
     with op.batch_alter_table('app_users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_app_users_project_id'))
 
