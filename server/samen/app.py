@@ -39,9 +39,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     from samen.console import console
+    from samen.api import api
     from samen.openrosa import openrosa
 
     app.register_blueprint(openrosa)
+    app.register_blueprint(api)
     app.register_blueprint(console)
     return app
 

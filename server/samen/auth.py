@@ -21,12 +21,17 @@ _ROLE_VERBS: dict[str, frozenset[str]] = {
     "manager": frozenset({
         "project.read", "project.update", "form.read", "form.create", "form.update", "form.delete",
         "submission.read", "submission.create", "submission.update", "key.manage", "key.unlock",
-        "app_user.read", "app_user.manage", "entity.read", "entity.write", "audit.read", "export.run",
+        "app_user.read", "app_user.manage", "assignment.manage", "entity.read", "entity.write", "audit.read", "export.run",
     }),
     "viewer": frozenset({"project.read", "form.read", "submission.read", "entity.read", "key.unlock", "export.run"}),
     "collector": frozenset({"project.read", "form.list", "form.read", "submission.create"}),
 }
 _APP_USER_VERBS = frozenset({"form.list", "form.read", "submission.create", "entity.read"})
+
+
+def role_verbs(role: str) -> frozenset[str]:
+    """What a project role may do ("app_user" for phones), as the API's GET /v1/roles shows it."""
+    return _APP_USER_VERBS if role == "app_user" else _ROLE_VERBS[role]
 
 
 @dataclass(frozen=True)
