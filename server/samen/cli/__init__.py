@@ -6,7 +6,9 @@ import click
 
 from samen.cli.core import app_user_group, form_group, init_command, project_group, serve_command, user_group
 from samen.cli.decrypt import decrypt_command
+from samen.cli.entities import entities_group
 from samen.cli.export import export_command
+from samen.cli.forms import forms_group
 from samen.cli.keys import key_group
 from samen.cli.report import report_command
 
@@ -21,4 +23,6 @@ for command in (init_command, serve_command, user_group, project_group, form_gro
                 decrypt_command):
     main.add_command(command)
 main.add_command(export_command)
+main.add_command(entities_group)
+main.add_command(forms_group)
 main.add_command(report_command)
