@@ -85,7 +85,7 @@ def seed_form(services, *, encrypted: bool) -> SeededForm:
 
 
 def visit_instance(version: str, instance_id: str, name: str, *, age: int = 30, city: str = "utrecht",
-                   visits: int = 2, photo: str | None = None) -> bytes:
+                   visits: int = 2, photo: str | None = None, deprecated_id: str | None = None) -> bytes:
     """An instance of the visits form as Collect writes it."""
     visit_rows = "".join(
         f"<visit><visit_date>2024-05-{index + 1:02d}</visit_date><place>52.{index} 5.1 2 4.5</place></visit>"
@@ -98,17 +98,25 @@ def visit_instance(version: str, instance_id: str, name: str, *, age: int = 30, 
         f"<household><size>3</size><members><member_name>Selam</member_name></members>"
         f"<members><member_name>Yonas</member_name></members></household>"
         f"{visit_rows}<photo>{photo or ''}</photo>"
-        f"<orx:meta><orx:instanceID>{instance_id}</orx:instanceID></orx:meta></data>"
+        f"<orx:meta><orx:instanceID>{instance_id}</orx:instanceID>"
+        f"{f'<orx:deprecatedID>{deprecated_id}</orx:deprecatedID>' if deprecated_id else ''}</orx:meta></data>"
     ).encode("utf-8")
 
 
 def submit(services, seeded: SeededForm, instance_id: str, name: str, *, media: dict[str, bytes] | None = None,
-           **fields) -> None:
-    """Store one submission through ingest, encrypted on the 'phone' when the form is."""
+           tamper: bool = False, **fields) -> None:
+    """Store one submission through ingest, encrypted on the 'phone' when the form is.
+
+    `tamper` flips a byte of the encrypted XML on the way, as a damaged upload would.
+    """
     photo = next(iter(media), None) if media else None
     xml = visit_instance(seeded.version, instance_id, name, photo=photo, **fields)
     files = dict(media or {})
     if seeded.private_key is not None:
         xml, files = encrypt_submission(seeded.private_key.public_key(), FORM_ID, seeded.version, instance_id, xml,
                                         list(files.items()))
+        if tamper:
+            damaged = bytearray(files["submission.xml.enc"])
+            damaged[20] ^= 0xFF
+            files["submission.xml.enc"] = bytes(damaged)
     ingest_with_retry(services.database, services.blobs, seeded.project_id, IncomingSubmission(xml, files), seeded.actor)

@@ -315,7 +315,9 @@ def _sql(expression: Expression, columns: Mapping[Member, ColumnElement]) -> Any
             return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
         return value
     if isinstance(expression, Property):
-        return columns[expression.path]
+        column = columns[expression.path]
+        # ORM attributes (Submission.created_at) stand for a column; comparisons below need the column itself.
+        return column.__clause_element__() if hasattr(column, "__clause_element__") else column
     if isinstance(expression, Call):
         if expression.name == "now":
             return datetime.now(timezone.utc)
