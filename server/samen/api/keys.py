@@ -18,6 +18,7 @@ from samen.api.projects import render_project
 from samen.app import services
 from samen.auth import Actor
 from samen.decrypting import KeyChain
+from samen.entities import intake as entity_intake
 from samen.models import ProjectKey, SubmissionVersion
 from samen.problems import ForbiddenError, MalformedRequestError
 from samen.publishing import republish_encrypted_forms
@@ -86,7 +87,10 @@ def unlock_key(project_id: int):
         keys = keyring.unlock_with_passphrase(session, project_id, passphrase)
         keyring.start_unlock(session, project_id, keys, token, services().settings.unlock_minutes, actor.id)
         expires = keyring.unlock_expiry(session, project_id, token)
-        return json_response(UNLOCK.render(keyIds=sorted(keys), expiresAt=expires))
+    # Entity changes of encrypted submissions waited for these keys; applied in their own transaction.
+    entity_intake.process_after_unlock(services().database, services().blobs, project_id, KeyChain(keys.values()),
+                                       actor_id=actor.id)
+    return json_response(UNLOCK.render(keyIds=sorted(keys), expiresAt=expires))
 
 
 @api.post("/projects/<int:project_id>/key/lock")

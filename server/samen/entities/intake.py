@@ -115,6 +115,16 @@ def process_for_session(database, blobs: BlobStore, project_id: int, session_tok
     return process_pending(database, blobs, project_id, KeyChain(keys.values()), actor_id=actor_id)
 
 
+def process_after_unlock(database, blobs: BlobStore, project_id: int, keys: KeyChain, *,
+                         actor_id: int | None) -> QueueResult | None:
+    """The unlock hook (and the API's submission create while unlocked): never raises, the unlock stands."""
+    try:
+        return process_pending(database, blobs, project_id, keys, actor_id=actor_id)
+    except Exception as error:
+        log.error("entity queue of project %s not processed: %s", project_id, type(error).__name__)
+        return None
+
+
 def _apply(session: Session, project_id: int, plan: EntityPlan, version: SubmissionVersion, xml: bytes) -> None:
     """One submission's entity change, in a savepoint: a failure is recorded, the rest of the batch goes on."""
     try:
