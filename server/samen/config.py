@@ -22,6 +22,7 @@ class Settings:
     unlock_minutes: float = 30.0
     secret_key: str | None = field(default=None, repr=False)
     export_dir: Path = Path("exports")
+    export_ttl_hours: float = 24.0  # export files the server wrote are deleted after this (samen.retention)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -73,4 +74,6 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         values["secret_key"] = env["SAMEN_SECRET_KEY"]
     if env.get("SAMEN_EXPORT_DIR"):
         values["export_dir"] = Path(env["SAMEN_EXPORT_DIR"])
+    if env.get("SAMEN_EXPORT_TTL_HOURS"):
+        values["export_ttl_hours"] = float(env["SAMEN_EXPORT_TTL_HOURS"])
     return Settings(**values)

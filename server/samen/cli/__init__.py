@@ -10,6 +10,7 @@ from samen.cli.entities import entities_group
 from samen.cli.export import export_command
 from samen.cli.forms import forms_group
 from samen.cli.keys import key_group
+from samen.cli.privacy import audit_group, erase_command, exports_group, register_command, retention_group
 from samen.cli.report import report_command
 
 
@@ -26,3 +27,5 @@ main.add_command(export_command)
 main.add_command(entities_group)
 main.add_command(forms_group)
 main.add_command(report_command)
+for command in (retention_group, erase_command, audit_group, register_command, exports_group):
+    main.add_command(command)
