@@ -7,9 +7,9 @@ Memory profile, honestly: pyreadstat writes a .sav only from a complete
 pandas DataFrame and cannot append, so this writer holds every row of every
 table until the end. It keeps them as compactly as it can while rows stream
 in: a numeric column costs 8 bytes per row (array of doubles), a text column
-4 bytes per row (an index into that column's distinct values) plus each
-distinct value once. At the end each table becomes a DataFrame (8 bytes per
-cell more, strings shared, one table at a time) for pyreadstat. Memory
+8 bytes per row (a pointer) plus its strings, repeated values stored once.
+At the end each table in turn becomes a DataFrame (its pointer lists become
+arrays; pandas copies them once more into its string columns) for pyreadstat. Memory
 therefore grows linearly with the number of submissions, mostly with distinct
 free text; see bench/export.py for measured numbers. Use CSV or XLSX when
 that matters.
@@ -34,6 +34,7 @@ from samen.rows import Column, SubmissionRows, Table, TableLayout, Value
 MAX_NAME_BYTES = 64
 MAX_VARIABLE_LABEL_BYTES = 256
 MAX_VALUE_LABEL_BYTES = 120
+SHARED_VALUES = 1024  # distinct values per column that are stored once
 # SPSS keywords that cannot name a variable.
 RESERVED_NAMES = frozenset({"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"})
 _NOT_NAME_CHARACTER = re.compile(r"[^A-Za-z0-9_.]")
@@ -96,13 +97,15 @@ def _truncate(text: str, limit: int) -> str:
 
 
 class _ColumnStore:
-    """One column's values, compact: doubles for numbers, indexes into distinct values for text."""
+    """One column's values, compact: doubles for numbers; for text, one shared str per repeated value."""
 
     def __init__(self, numeric: bool) -> None:
         self.numeric = numeric
         self.numbers = array("d")
-        self.codes = array("i")
-        self.distinct: dict[str, int] = {}
+        self.texts: list[str | None] = []
+        # Repeated values (choices, dates, versions) share one str; free text fills the cache once and then
+        # bypasses it, so a column of unique answers costs its strings and a pointer each, not a dict entry.
+        self.shared: dict[str, str] = {}
 
     def append(self, value: Value) -> None:
         if self.numeric:
@@ -112,9 +115,13 @@ class _ColumnStore:
                 return
             self._become_text()  # one non-number in a numeric question: keep it, as text
         if value is None or value == "":
-            self.codes.append(-1)
-        else:
-            self.codes.append(self.distinct.setdefault(str(value), len(self.distinct)))
+            self.texts.append(None)
+            return
+        text = str(value)
+        shared = self.shared.get(text)
+        if shared is None and len(self.shared) < SHARED_VALUES:
+            shared = self.shared[text] = text
+        self.texts.append(shared or text)
 
     def _become_text(self) -> None:
         self.numeric = False
@@ -125,8 +132,9 @@ class _ColumnStore:
     def values(self) -> np.ndarray:
         if self.numeric:
             return np.frombuffer(self.numbers, dtype=np.float64)
-        lookup = np.array([*self.distinct, None], dtype=object)  # code -1 picks the trailing None
-        return lookup[np.frombuffer(self.codes, dtype=np.int32)]
+        values = np.array(self.texts, dtype=object)
+        self.texts = []  # the array holds the strings now
+        return values
 
 
 def _number_text(value: float) -> str:

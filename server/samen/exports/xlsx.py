@@ -34,7 +34,7 @@ def iter_xlsx(
     with scratch_directory() as scratch:
         path = scratch / "export.xlsx"
         workbook = xlsxwriter.Workbook(
-            str(path), {"constant_memory": True, "tmpdir": str(scratch), "strings_to_numbers": False}
+            str(path), {"constant_memory": True, "tmpdir": str(scratch)}
         )
         try:
             sheets = [_Sheet(workbook, layout, table, options, name) for table, name in zip(layout.tables, sheet_names(layout))]
