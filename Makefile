@@ -32,9 +32,12 @@ forms: install
 	$(SAMEN) forms build
 
 # Regenerate the initial migration from the models (before the first release only).
+# Hand-written later migrations (0002_*: triggers) step aside meanwhile: they name 0001 as their parent.
 migration: install
-	rm -f server/samen/migrations/versions/0001_initial_schema.py /tmp/samen-migration.db
+	rm -rf server/samen/migrations/versions/0001_initial_schema.py /tmp/samen-migration.db /tmp/samen-later-migrations
+	mkdir /tmp/samen-later-migrations && find server/samen/migrations/versions -maxdepth 1 -name '*.py' ! -name '0001_*' -exec mv {} /tmp/samen-later-migrations/ \;
 	$(PY) -c "from alembic.config import Config; from alembic import command; \
 	c = Config(); c.set_main_option('script_location', 'server/samen/migrations'); \
 	c.set_main_option('sqlalchemy.url', 'sqlite:////tmp/samen-migration.db'); \
 	command.revision(c, message='initial schema', autogenerate=True, rev_id='0001')"
+	mv /tmp/samen-later-migrations/*.py server/samen/migrations/versions/
