@@ -272,26 +272,26 @@ def _as_moment(value: Any) -> date | None:
 
 
 def _comparable(left: Any, right: Any) -> tuple[Any, Any]:
-    """Bring an entity's text to the literal's type: dates and numbers arrive as text in XML."""
-    for a, b, swap in ((left, right, False), (right, left, True)):
-        if isinstance(b, datetime) and isinstance(a, str):
-            moment = _as_moment(a)
-            if isinstance(moment, datetime):
-                a = moment
-            elif isinstance(moment, date):
-                a = datetime(moment.year, moment.month, moment.day, tzinfo=timezone.utc)
-        elif isinstance(b, date) and not isinstance(b, datetime) and isinstance(a, str):
-            moment = _as_moment(a)
-            a = moment.date() if isinstance(moment, datetime) else moment
-        elif isinstance(b, (int, float)) and not isinstance(b, bool) and isinstance(a, str):
-            try:
-                a = float(a)
-            except ValueError:
-                pass
-        if swap:
-            return b, a
-        left, right = a, b
-    return left, right
+    """Bring an entity's text to the other side's type: dates and numbers arrive as text in XML."""
+    return _coerce(left, right), _coerce(right, left)
+
+
+def _coerce(value: Any, other: Any) -> Any:
+    if not isinstance(value, str) or isinstance(other, (str, bool)) or other is None:
+        return value
+    if isinstance(other, date):
+        moment = _as_moment(value)
+        if isinstance(other, datetime):
+            if isinstance(moment, datetime) or moment is None:
+                return moment if moment is not None else value
+            return datetime(moment.year, moment.month, moment.day, tzinfo=timezone.utc)
+        return moment.date() if isinstance(moment, datetime) else (moment if moment is not None else value)
+    if isinstance(other, (int, float)):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _compare(name: str, left: Any, right: Any) -> bool:
@@ -337,8 +337,11 @@ def _sql(expression: Expression, columns: Mapping[Member, ColumnElement]) -> Any
     if not isinstance(left, ColumnElement):
         left, right, name = right, left, _MIRRORED.get(name, name)
     condition = OPERATORS[name](left, right)
-    # SQL's NULL <> 'x' is unknown; in OData a missing value differs from every value.
-    return or_(condition, left.is_(None)) if name == "ne" else condition
+    # SQL compares NULL as unknown, which `not` keeps unknown; OData compares a missing value as
+    # different from every value (so `ne` and `not eq` include it). Make both explicit.
+    if name == "ne":
+        return or_(condition, left.is_(None))
+    return and_(condition, left.is_not(None))
 
 
 def _condition(value: Any) -> ColumnElement:
