@@ -8,7 +8,7 @@ from lxml import etree
 from helpers import xform
 from samen.odata.entities import EntityOptions, FormEntities, field_value, odata_name
 from samen.odata.metadata import edmx, service_document
-from samen.odata.query import known_properties, read_query, selected
+from samen.odata.query import ODataQuery, known_properties, paged, read_query, selected
 from samen.problems import MalformedRequestError, NotImplementedProblem
 from samen.safexml import parse_xml
 from samen.schema import parse_form_schema
@@ -158,3 +158,16 @@ def test_select_keeps_only_the_chosen_paths(entities, instance):
         "visit@odata.navigationLink": "Submissions('uuid:x')/visit"}
     assert ("household", "members") in known_properties(entities, ())
     assert ("__Submissions-id",) in known_properties(entities, ("visit",))
+
+
+@pytest.mark.parametrize("top, skip, count, page_size, rows, more, total", [
+    (None, 0, False, 100, [0, 1, 2, 3, 4], False, None),
+    (2, 0, True, 100, [0, 1], False, 5),  # $top itself is not cut: nothing more was asked for
+    (2, 4, False, 100, [4], False, None),
+    (10, 1, True, 3, [1, 2, 3], True, 5),  # the page size cuts a $top of 10
+    (3, 1, True, 3, [1, 2, 3], False, 5),
+    (3, 2, True, 3, [2, 3, 4], False, 5),
+])
+def test_paging(top, skip, count, page_size, rows, more, total):
+    page = paged(iter([{"n": n} for n in range(5)]), ODataQuery(top=top, skip=skip, count=count), page_size)
+    assert ([row["n"] for row in page.rows], page.more, page.count) == (rows, more, total)

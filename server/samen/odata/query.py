@@ -1,4 +1,4 @@
-"""OData query options: reading them, and `$select`.
+"""OData query options: reading them, `$select`, and cutting a stream of entities into a page.
 
 Supported, as in ODK Central: `$top $skip $count $filter $select $expand=*
 $wkt $skiptoken`, and `$orderby` on `Submissions` by `__id` or a
@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +129,34 @@ def selected(entity: Mapping[str, Any], paths: Iterable[Member]) -> dict[str, An
         if link in source:
             target[link] = source[link]
     return result
+
+
+@dataclass
+class Page:
+    """One page of entities, with the total when $count asked for it."""
+
+    rows: list[dict[str, Any]]
+    count: int | None
+    more: bool  # the page size cut the page: entities the request asked for remain
+
+
+def paged(entities: Iterator[dict[str, Any]], query: ODataQuery, page_size: int) -> Page:
+    """Skip, take $top (at most `page_size`), and keep counting only when $count needs the total."""
+    limit = min(query.top, page_size) if query.top is not None else page_size
+    rows: list[dict[str, Any]] = []
+    seen = 0
+    more = False
+    for entity in entities:
+        seen += 1
+        if seen <= query.skip:
+            continue
+        if len(rows) < limit:
+            rows.append(entity)
+            continue
+        more = more or query.top is None or seen - query.skip <= query.top
+        if not query.count:
+            break
+    return Page(rows, seen if query.count else None, more)
 
 
 def _whole_number(arguments: Mapping[str, str], name: str) -> int | None:
