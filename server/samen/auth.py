@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from samen import audit
 from samen.models import AppUser, FormAssignment, LoginFailure, ProjectRole, SessionToken, User, utcnow
 from samen.passwords import verify_password
 from samen.problems import AuthenticationError, ForbiddenError, RateLimitedError
@@ -116,7 +117,9 @@ def authenticate_password(session: Session, email: str, password: str, address: 
     user = session.scalar(select(User).where(func.lower(User.email) == email.lower(), User.deleted_at.is_(None)))
     if not verify_password(user.password_hash if user else None, password):
         session.add(LoginFailure(email=email.lower(), address=address))
-        session.commit()  # the failure must count even though the caller's transaction rolls back
+        # Who was tried, not what was typed: an unknown address may be a password typed in the wrong box.
+        audit.record(session, "user.session.create.failure", actor_id=user.id if user else None, address=address)
+        session.commit()  # the failure (and its audit event) must count even though the caller's transaction rolls back
         raise AuthenticationError()
     return user
 
