@@ -20,14 +20,15 @@ def render_project(session, project: Project) -> dict:
 
 @api.get("/projects")
 def list_projects():
-    """The projects the caller has a role in (every project for administrators)."""
+    """The projects the caller may read (every project for administrators; none for app users)."""
     with services().database.session() as session:
         actor = request_actor(session)
         query = select(Project).where(Project.deleted_at.is_(None)).order_by(Project.id)
         visible = actor.visible_project_ids()
         if visible is not None:
             query = query.where(Project.id.in_(visible))
-        return json_response([render_project(session, p) for p in session.scalars(query)])
+        return json_response([render_project(session, p) for p in session.scalars(query)
+                              if actor.can("project.read", p.id)])
 
 
 @api.post("/projects")

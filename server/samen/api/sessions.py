@@ -33,13 +33,15 @@ def delete_session(token: str):
     """Sign out: the token stops working and any key it unlocked is locked again. `current` names the caller's own."""
     with services().database.session() as session:
         actor = request_actor(session)
+        if actor.kind != "user":
+            raise ForbiddenError()
         if token == "current":
             token = bearer_token() or ""
         digest = token_sha256(token)
         row = session.scalar(select(SessionToken).where(SessionToken.token_sha256 == digest))
         if row is None:
             raise NotFoundError("There is no such session.")
-        if actor.kind != "user" or (row.user_id != actor.id and not actor.is_admin):
+        if row.user_id != actor.id and not actor.is_admin:
             raise ForbiddenError()
         # The unlock's wrapping secret came from this token: nothing can open it any more, so drop it now.
         session.execute(delete(KeyUnlock).where(KeyUnlock.holder_sha256 == digest))
