@@ -49,8 +49,8 @@ def submit(client, samen, form_version: FormVersion, form_id: str, instance_id: 
     return response
 
 
-def entity_list(client, samen) -> tuple[list[dict[str, str]], str]:
-    manifest = etree.fromstring(client.get(f"{samen.phone.prefix}/forms/followup/manifest",
+def entity_list(client, samen, form_id: str = "followup") -> tuple[list[dict[str, str]], str]:
+    manifest = etree.fromstring(client.get(f"{samen.phone.prefix}/forms/{form_id}/manifest",
                                            headers=COLLECT_HEADERS).data)
     [entry] = manifest.findall(f"{MANIFEST}mediaFile")
     path = entry.findtext(f"{MANIFEST}downloadUrl").split("://", 1)[1].split("/", 1)[1]
@@ -204,3 +204,46 @@ INTAKE_MD_WITH_NAME = """
 |          | form_id         | version    |            |           |
 |          | named_intake    | 1          |            |           |
 """
+
+
+def test_the_real_samen_forms_intake_then_referral_follow_up(client, services):
+    from conftest import REPO
+    from formfill import fill_instance
+
+    forms = {name: (REPO / "forms" / f"{name}.xml").read_bytes()
+             for name in ("samen_intake", "samen_referral_followup", "samen_prepost_participant")}
+    project_id = make_project(services)
+    with services.database.session() as session:
+        keyring.create_key(session, session.get(Project, project_id), PASSPHRASE, custodian="coordinator")
+    published = {name: publish(services, project_id, xml) for name, xml in forms.items()}
+    phone = make_phone(services, project_id, list(forms))
+    samen = SimpleNamespace(project_id=project_id, phone=phone)
+
+    intake = fill_instance(forms["samen_intake"], seed=7)
+    entity = etree.fromstring(intake).find("meta/entity")
+    entity_id, code = entity.get("id"), entity.findtext("label")
+    instance_id = etree.fromstring(intake).findtext("meta/instanceID")
+    submit(client, samen, published["samen_intake"], "samen_intake", instance_id, intake)
+    assert unlock_and_process(services, project_id).applied == 1
+
+    rows, _ = entity_list(client, samen, "samen_referral_followup")
+    assert [(r["name"], r["label"], r["__version"]) for r in rows] == [(entity_id, code, "1")]
+    identifying = {f.field_name for xml in forms.values() for f in lint_xform(xml)}
+    assert set(rows[0]) == {"name", "label", "__version", "intake_date", "city", "target_group", "referral_status",
+                            "last_followup"}
+    assert not identifying & set(rows[0])
+
+    followup = etree.fromstring(fill_instance(forms["samen_referral_followup"], seed=8))
+    followup.find("participant").text = entity_id
+    followup.find("meta/entity").set("id", entity_id)
+    followup_xml_bytes = etree.tostring(followup)
+    submit(client, samen, published["samen_referral_followup"], "samen_referral_followup",
+           followup.findtext("meta/instanceID"), followup_xml_bytes)
+    unlock_and_process(services, project_id)
+    rows, _ = entity_list(client, samen, "samen_referral_followup")
+    assert (rows[0]["__version"], rows[0]["referral_status"]) == ("2", followup.findtext("referral_status"))
+
+    manifest = etree.fromstring(client.get(f"{phone.prefix}/forms/samen_prepost_participant/manifest",
+                                           headers=COLLECT_HEADERS).data)
+    assert [(e.findtext(f"{MANIFEST}filename"), e.get("type")) for e in manifest.findall(f"{MANIFEST}mediaFile")] == [
+        ("participants.csv", "entityList")]
