@@ -23,7 +23,7 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
     )
 
 
-def daily_columns(counts: Sequence[tuple[date, int]], title: str, width: int = 640, height: int = 180) -> Markup:
+def daily_columns(counts: Sequence[tuple[date, int]], title: str, width: int = 480, height: int = 160) -> Markup:
     """One column per day, oldest left; the axis names the first, middle and last day."""
     top, bottom, left = 16, 28, 32
     plot_height = height - top - bottom
@@ -37,13 +37,14 @@ def daily_columns(counts: Sequence[tuple[date, int]], title: str, width: int = 6
         x = left + index * slot + slot * 0.15
         body.append(f'<rect x="{x:.1f}" y="{top + plot_height - bar_height:.1f}" width="{slot * 0.7:.1f}" '
                     f'height="{bar_height:.1f}" fill="{ACCENT}" rx="1"><title>{day.isoformat()}: {count}</title></rect>')
-        if index in (0, len(counts) // 2, len(counts) - 1):
-            body.append(f'<text x="{x + slot * 0.35:.1f}" y="{height - 8}" text-anchor="middle" font-size="11" '
+        anchors = {0: "start", len(counts) // 2: "middle", len(counts) - 1: "end"}
+        if index in anchors:
+            body.append(f'<text x="{x + slot * 0.35:.1f}" y="{height - 8}" text-anchor="{anchors[index]}" font-size="11" '
                         f'fill="{AXIS}">{day.strftime("%d-%m")}</text>')
     return _svg(width, height, title, body)
 
 
-def labelled_bars(counts: Sequence[tuple[str, int]], title: str, width: int = 640) -> Markup:
+def labelled_bars(counts: Sequence[tuple[str, int]], title: str, width: int = 480) -> Markup:
     """One horizontal bar per label, largest first, with the count at its end."""
     ordered = sorted(counts, key=lambda item: (-item[1], item[0]))
     row, label_width = 26, 150

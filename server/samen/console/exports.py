@@ -19,8 +19,15 @@ from samen.console.web import _, actor, console_token, day_range, page, readable
 from samen.export_service import ExportRequest, prepare_export
 from samen.exports import WRITERS
 from samen.problems import NotFoundError
+from samen.rows import TableLayout
 
 FORMAT_NAMES = {"xlsx": "Excel (.xlsx)", "csv": "CSV (.csv.zip)", "sav": "SPSS (.sav)", "jsonl": "JSON Lines (.jsonl)"}
+
+
+def export_choices(layout: TableLayout) -> dict:
+    """What the export dialog offers for this form: formats (Excel first) and the form's label languages."""
+    return {"formats": [(name, FORMAT_NAMES.get(name, name)) for name in sorted(WRITERS, key=list(FORMAT_NAMES).index)],
+            "languages": layout.schema.languages}
 
 
 def _export_request() -> ExportRequest:
@@ -39,9 +46,8 @@ def export_form(project_id: int, xml_form_id: str):
         if layout is None:
             raise NotFoundError(_("This form has no published version yet, so there is nothing to export."))
         if request.method == "GET":
-            return page("export.html", project=project, form=form, languages=layout.schema.languages,
-                        formats=[(name, FORMAT_NAMES.get(name, name)) for name in WRITERS],
-                        key_status=key_status(db, project_id))
+            return page("export.html", project=project, form=form, key_status=key_status(db, project_id),
+                        **export_choices(layout))
         keys = project_keychain(db, project_id, console_token())
     export = prepare_export(services().database, services().blobs, project_id, xml_form_id, _export_request(), keys,
                             actor_id=actor().id, purpose="console.export")

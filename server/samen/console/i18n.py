@@ -35,6 +35,7 @@ DUTCH: dict[str, str] = {
     "Choose an XLSForm (.xlsx or .xls) or an XForm (.xml) to upload.":
         "Kies een XLSForm (.xlsx of .xls) of een XForm (.xml) om te uploaden.",
     "City": "Stad",
+    "Close": "Sluiten",
     "Comments": "Opmerkingen",
     "Comments are not encrypted: do not write names or other personal details.":
         "Opmerkingen worden niet versleuteld: schrijf geen namen of andere persoonsgegevens op.",

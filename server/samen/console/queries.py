@@ -147,7 +147,7 @@ def recent_project_submissions(session: Session, project_id: int, since: datetim
         .join(SubmissionVersion, (SubmissionVersion.submission_id == Submission.id) & SubmissionVersion.current.is_(True))
         .join(Form, Form.id == Submission.form_id)
         .where(Form.project_id == project_id, Submission.deleted_at.is_(None), Submission.created_at >= since)
-        .order_by(Submission.form_id, Submission.created_at).execution_options(yield_per=200)).tuples())
+        .order_by(Submission.form_id, Submission.created_at).execution_options(yield_per=200)))
 
 
 def filtered_submissions(session: Session, form_id: int, filters: SubmissionFilters) -> Iterator[tuple[Submission, SubmissionVersion]]:
@@ -164,7 +164,7 @@ def filtered_submissions(session: Session, form_id: int, filters: SubmissionFilt
         query = query.where(Submission.review_state.is_(None) | (Submission.review_state == "received"))
     elif filters.review_state:
         query = query.where(Submission.review_state == filters.review_state)
-    return iter(session.execute(query.execution_options(yield_per=200)).tuples())
+    return iter(session.execute(query.execution_options(yield_per=200)))
 
 
 def get_submission(session: Session, form_id: int, instance_id: str) -> tuple[Submission, SubmissionVersion] | None:
@@ -172,7 +172,7 @@ def get_submission(session: Session, form_id: int, instance_id: str) -> tuple[Su
         select(Submission, SubmissionVersion)
         .join(SubmissionVersion, (SubmissionVersion.submission_id == Submission.id) & SubmissionVersion.current.is_(True))
         .where(Submission.form_id == form_id, Submission.instance_id == instance_id, Submission.deleted_at.is_(None))
-    ).tuples().first()
+    ).first()
     return tuple(row) if row else None
 
 

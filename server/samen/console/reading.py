@@ -23,6 +23,7 @@ from samen.rows import Column, RowOptions, SubmissionMeta, Table, TableLayout, s
 from samen.schema import FormSchema
 
 CITY_FIELD = "city"
+META_GROUP = "meta"  # instanceID, instanceName, deprecatedID: shown from the submission row instead
 
 
 def project_keychain(session: Session, project_id: int, console_token: str) -> KeyChain:
@@ -112,7 +113,7 @@ class SubmissionReader:
     def _cells(self, table: Table, row: list) -> tuple[ShownCell, ...]:
         cells = []
         for column, value in zip(table.columns, row):
-            if column.field is None:
+            if column.field is None or column.field.path[0] == META_GROUP:
                 continue  # metadata: the page shows it from the submission itself
             labels = self._labels[(table.path, column.name)]
             value = "" if value is None else str(value)

@@ -22,6 +22,7 @@ from samen.console.queries import (
     get_submission,
     user_names,
 )
+from samen.console.exports import export_choices
 from samen.console.reading import CITY_FIELD, ShownSubmission, SubmissionReader, form_layout, project_keychain
 from samen.console.unlock import key_status
 from samen.console.web import _, actor, console_token, current_locale, day_range, page, readable_form
@@ -81,7 +82,7 @@ def submission_table(project_id: int, xml_form_id: str):
         return page("submissions.html", project=project, form=form, rows=rows, columns=columns, reader=reader,
                     filters=request.args, review_states=REVIEW_STATES, page_number=page_number, has_next=has_next, page_url=_page_url,
                     submitters=app_user_names(db, (row.submission.submitter_id for row in rows)),
-                    key_status=key_status(db, project_id))
+                    key_status=key_status(db, project_id), **(export_choices(reader.layout) if reader else {}))
 
 
 def _page_url(number: int) -> str:

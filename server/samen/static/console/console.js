@@ -73,16 +73,17 @@
   }
 
   // The export streams while it is made: show what has arrived, then hand the file to the browser.
-  function enhanceExport() {
-    var form = document.querySelector("form[data-export]");
-    if (!form || !window.fetch || !window.ReadableStream) return;
+  function enhanceExport(form) {
+    if (!window.fetch || !window.ReadableStream) return;
     var box = form.querySelector(".export-progress");
-    var status = document.getElementById("export-status");
-    var button = document.getElementById("export-start");
+    var progress = box.querySelector("progress");
+    var status = form.querySelector("[data-export-status]");
+    var button = form.querySelector("[data-export-start]");
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       box.hidden = false;
       button.disabled = true;
+      progress.removeAttribute("value");
       status.textContent = status.getAttribute("data-preparing");
       fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
         .then(function (response) {
@@ -110,7 +111,6 @@
           link.click();
           link.remove();
           setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
-          var progress = document.getElementById("export-progress");
           progress.max = 1;
           progress.value = 1;
           status.textContent = status.getAttribute("data-done");
@@ -124,6 +124,6 @@
     enhanceDialogs();
     startCountdown();
     confirmations();
-    enhanceExport();
+    document.querySelectorAll("form[data-export]").forEach(enhanceExport);
   });
 })();
