@@ -14,12 +14,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from helpers import publish, xform
 from samen.decrypting import KEY_LOCKED, KeyChain
 from samen.export_service import SYSTEM_COLUMNS, ExportRequest, prepare_export, write_export_file
 from samen.models import AuditEvent, Base
 from samen.odata.filters import filter_sql, parse_filter
-from submission_seed import FORM_ID, VISITS_FORM_MD, seed_form, submit, visit_instance
+from submission_seed import FORM_ID, VISITS_FORM_MD, publish_form, seed_form, submit, visit_instance
 
 PLANTED = "Zeldzame-Plantnaam-7731"  # an answer that must never reach the database or the blob store
 
@@ -69,7 +68,7 @@ def test_merged_versions_keep_old_columns_and_edits_show_only_the_current_versio
     version_two = VISITS_FORM_MD.replace("| visits          | 1 ", "| visits          | 2 ").replace(
         "|          | decimal         | score      | Score        |\n",
         "|          | text            | remarks    | Remarks      |\n")
-    publish(services, seeded.project_id, xform(version_two), encrypt=False)
+    publish_form(services, seeded.project_id, version_two, encrypt=False)
     new_xml = visit_instance("2", "uuid:new", "New layout").replace(b"<score>7.5</score>", b"<remarks>fine</remarks>")
     from samen.ingest import IncomingSubmission, ingest_with_retry
 
