@@ -311,7 +311,8 @@ def _referrals_section(w: _Writer, indicators: Indicators) -> Section:
     cells = w.cells.breakdown([referrals.by_type[t] for t in types])
     shared = [w.cells.count(referrals.with_consent_to_share.get(t, 0)).shown for t in types]
     type_rows = [(label(t), cell.shown, share) for t, cell, share in zip(types, cells, shared)]
-    type_rows.append((w.t("total"), w.cells.count(referrals.total).shown, ""))
+    type_rows.append((w.t("total"), w.cells.count(referrals.total).shown,
+                      w.cells.count(sum(referrals.with_consent_to_share.values())).shown))
     type_table = Table("referrals_by_type", w.t("referrals_type"), (w.t("organisation"), w.t("n_referrals"),
                        w.t("consent_share")), tuple(type_rows))
     bars = [charts.Bar(label(t), cell.value, cell.shown) for t, cell in zip(types, cells)]
