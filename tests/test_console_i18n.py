@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from console_client import make_user, post_form, sign_in
-from samen.console.i18n import DUTCH, REVIEW_STATE_NAMES, translate
+from samen.console.i18n import DUTCH, STATE_NAMES, translate
 from samen.console.queries import REVIEW_STATES
 from samen.models import User
 
@@ -46,9 +46,9 @@ def test_every_console_text_has_a_dutch_translation_with_the_same_placeholders()
     assert not unused, f"no longer used, remove from DUTCH: {unused}"
 
 
-def test_review_states_have_names_in_both_languages():
+def test_review_and_form_states_have_names_in_both_languages():
     for locale in ("nl", "en"):
-        assert set(REVIEW_STATE_NAMES[locale]) == set(REVIEW_STATES)
+        assert set(STATE_NAMES[locale]) == {*REVIEW_STATES, "open", "closing", "closed"}
     assert translate("nl", "hasIssues") == "Heeft problemen" and translate("en", "hasIssues") == "Has issues"
     assert translate("nl", "{count} forms", count=3) == "3 formulieren"
 

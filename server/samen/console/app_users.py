@@ -10,7 +10,7 @@ from samen.app import services
 from samen.auth import new_token
 from samen.collect_settings import collect_settings, qr_svg, settings_payload
 from samen.console import console
-from samen.console.queries import app_users, assign_forms, get_app_user, project_forms
+from samen.console.queries import app_users, assign_forms, assigned_form_ids, get_app_user, project_forms
 from samen.console.web import _, actor, page, readable_project
 from samen.models import AppUser, utcnow
 from samen.problems import MissingParameterError, NotFoundError
@@ -67,7 +67,7 @@ def app_user_page(project_id: int, app_user_id: int):
         project = readable_project(db, project_id)
         actor().require("app_user.manage", project_id)
         app_user = _app_user(db, project_id, app_user_id)
-        assigned = dict(app_users(db, project_id)).get(app_user, [])
+        assigned = assigned_form_ids(db, app_user.id)
         qr = None
         if app_user.token is not None:
             payload = settings_payload(collect_settings(_collect_server_url(project_id, app_user.token), project.name))

@@ -64,7 +64,6 @@ def _save(db, project, prepared: PreparedForm):
         actor().require("form.update", project.id, existing.id)
     encrypt = request.form.get("encrypt", "yes") == "yes"
     form = save_draft(db, services().blobs, project, prepared, actor(), encrypt_with_project_key=encrypt)
-    db.flush()
     return _form_page(db, project.id, form.xml_form_id, warnings=prepared.warnings, uploaded=True)
 
 

@@ -2,8 +2,8 @@
 
 `translate(locale, text, **values)` returns the text in the locale with `{name}`
 placeholders filled in. Text without a Dutch entry shows in English (a test
-checks every `_("…")` in the console has one). Review states are Central's
-identifiers, so they have English entries too.
+checks every `_("…")` in the console has one). Review and form states are
+stored as identifiers (Central's), so they have English entries too.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 
 LOCALES = ("nl", "en")  # Dutch first: the default for staff in the Netherlands
 
-REVIEW_STATE_NAMES = {
+STATE_NAMES = {  # review states, then form states
     "en": {"received": "Received", "hasIssues": "Has issues", "edited": "Edited", "approved": "Approved",
-           "rejected": "Rejected"},
+           "rejected": "Rejected", "open": "Open", "closing": "Closing", "closed": "Closed"},
     "nl": {"received": "Ontvangen", "hasIssues": "Heeft problemen", "edited": "Bewerkt", "approved": "Goedgekeurd",
-           "rejected": "Afgewezen"},
+           "rejected": "Afgewezen", "open": "Open", "closing": "Wordt gesloten", "closed": "Gesloten"},
 }
 
 DUTCH: dict[str, str] = {
@@ -90,7 +90,7 @@ DUTCH: dict[str, str] = {
     "Older": "Ouder",
     "Only key custodians know the passphrase. The key stays unlocked for this browser session only, "
     "for {minutes} minutes, or until you lock it.":
-        "Alleen sleutelbeheerders kennen het wachtwoord. De sleutel blijft alleen in deze browsersessie "
+        "Alleen sleutelbeheerders kennen de wachtwoordzin. De sleutel blijft alleen in deze browsersessie "
         "ontgrendeld, {minutes} minuten lang of tot je hem vergrendelt.",
     "Page {number}": "Pagina {number}",
     "Pages": "Pagina's",
@@ -195,8 +195,8 @@ DUTCH: dict[str, str] = {
 }
 
 _CATALOGUES: dict[str, dict[str, str]] = {
-    "nl": {**DUTCH, **REVIEW_STATE_NAMES["nl"]},
-    "en": REVIEW_STATE_NAMES["en"],
+    "nl": {**DUTCH, **STATE_NAMES["nl"]},
+    "en": STATE_NAMES["en"],
 }
 
 

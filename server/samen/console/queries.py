@@ -95,6 +95,11 @@ def app_users(session: Session, project_id: int) -> list[tuple[AppUser, list[str
     return [(user, assigned.get(user.id, [])) for user in users]
 
 
+def assigned_form_ids(session: Session, app_user_id: int) -> list[str]:
+    return list(session.scalars(select(Form.xml_form_id).join(FormAssignment, FormAssignment.form_id == Form.id)
+                                .where(FormAssignment.app_user_id == app_user_id).order_by(Form.xml_form_id)))
+
+
 def get_app_user(session: Session, project_id: int, app_user_id: int) -> AppUser | None:
     app_user = session.get(AppUser, app_user_id)
     if app_user is None or app_user.project_id != project_id or app_user.deleted_at is not None:

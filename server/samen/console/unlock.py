@@ -17,7 +17,6 @@ from samen.app import services
 from samen.console import console
 from samen.console.web import _, actor, console_token, page, readable_project, safe_next
 from samen.problems import NotFoundError, WrongPassphraseError
-from samen.publishing import active_project_key
 
 
 @dataclass(frozen=True)

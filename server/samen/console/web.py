@@ -24,7 +24,7 @@ from samen.auth import Actor, session_user, user_actor
 from samen.console import console
 from samen.console.i18n import LOCALES, translate
 from samen.models import Form, Project
-from samen.problems import AuthenticationError, ForbiddenError, NotFoundError, Problem
+from samen.problems import AuthenticationError, ForbiddenError, NotFoundError, PayloadTooLargeError, Problem
 from samen.queries import get_form, get_project
 from samen.request_auth import request_is_https
 
@@ -135,8 +135,6 @@ def _problem_page(problem: Problem):
 
 @console.errorhandler(RequestEntityTooLarge)
 def _too_large_page(_error):
-    from samen.problems import PayloadTooLargeError
-
     return _problem_page(PayloadTooLargeError())
 
 
