@@ -63,7 +63,7 @@ def test_uploading_an_existing_form_id_is_409_3(client, admin, project_id):
 
 
 def test_xlsx_upload_with_publish_false_stays_a_draft_until_published(client, admin, project_id):
-    book = xlsx([["type", "name", "label"], ["text", "naam", "Naam"]], {"form_id": "intake", "version": "3"})
+    book = xlsx([["type", "name", "label"], ["text", "wijk", "Wijk"]], {"form_id": "intake", "version": "3"})
     created = upload(client, admin, project_id, book, XLSX_TYPE, "?publish=False&ignoreWarnings=True",
                      {"X-XlsForm-FormId-Fallback": "intake"})
     assert created.status_code == 200, created.json
@@ -78,7 +78,7 @@ def test_xlsx_upload_with_publish_false_stays_a_draft_until_published(client, ad
 
 def test_xlsform_warnings_are_400_16_unless_ignored(client, admin, project_id):
     # pyxform warns about the old 'disabled' column but converts the form.
-    book = xlsx([["type", "name", "label", "disabled"], ["text", "naam", "Naam", "no"]],
+    book = xlsx([["type", "name", "label", "disabled"], ["text", "wijk", "Wijk", "no"]],
                 {"form_id": "warned", "version": "1"})
     refused = upload(client, admin, project_id, book, XLSX_TYPE, "?ignoreWarnings=false")
     assert refused.status_code == 400 and refused.json["code"] == 400.16
@@ -89,7 +89,7 @@ def test_xlsform_warnings_are_400_16_unless_ignored(client, admin, project_id):
 
 @pytest.mark.parametrize("form_id", ["a/b", "vragenlijst-ü", "intake/شهر"])
 def test_form_ids_with_slash_and_unicode_resolve_everywhere(client, admin, project_id, form_id):
-    book = xlsx([["type", "name", "label"], ["text", "naam", "Naam"]], {"form_id": form_id, "version": "1"})
+    book = xlsx([["type", "name", "label"], ["text", "wijk", "Wijk"]], {"form_id": form_id, "version": "1"})
     assert upload(client, admin, project_id, book, XLSX_TYPE, "?ignoreWarnings=true").status_code == 200
     base = f"/v1/projects/{project_id}/forms/{path_part(form_id)}"
     assert client.get(base, headers=admin.headers).json["xmlFormId"] == form_id
