@@ -9,6 +9,7 @@ so growth is what the export itself keeps. The "rows" case only parses and
 tabulates, the floor under every writer. "encrypted" cases first encrypt each
 submission the way Collect does (tests/encryptor.py) and then decrypt it with
 samen.crypto: two RSA-2048 private-key operations per submission dominate.
+Times are wall-clock and suffer on a shared machine; memory does not.
 
     .venv/bin/python bench/export.py [--sizes 10000,100000] [--formats rows,csv,xlsx,sav,jsonl]
                                      [--encrypted-sizes 10000] [--encrypted-formats csv]

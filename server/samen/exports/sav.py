@@ -8,11 +8,14 @@ pandas DataFrame and cannot append, so this writer holds every row of every
 table until the end. It keeps them as compactly as it can while rows stream
 in: a numeric column costs 8 bytes per row (array of doubles), a text column
 8 bytes per row (a pointer) plus its strings, repeated values stored once.
-At the end each table in turn becomes a DataFrame (its pointer lists become
-arrays; pandas copies them once more into its string columns) for pyreadstat. Memory
+At the end each table in turn becomes a DataFrame for pyreadstat (the lists
+become arrays that point at the same strings; little is copied). Memory
 therefore grows linearly with the number of submissions, mostly with distinct
-free text; see bench/export.py for measured numbers. Use CSV or XLSX when
-that matters.
+free text: bench/export.py measured about 2 KB per submission for a
+40-question form with one repeat (two rows each), i.e. a peak of 313 MB RSS
+at 100,000 submissions, 207 MB above the process's 106 MB before the export
+(CSV, XLSX and JSON Lines stay within 7 MB of it at any size). Use CSV or
+XLSX when that matters.
 """
 
 from __future__ import annotations
