@@ -18,6 +18,7 @@ from samen import audit
 from samen.auth import Actor
 from samen.blobs import BlobStore
 from samen.entities.lists import learn_from_published_form
+from samen.identifier_gate import refuse_direct_identifiers
 from samen.models import Form, FormAttachment, FormVersion, Project, ProjectKey, utcnow
 from samen.problems import InvalidFormError, VersionExistsError, XlsFormWarningsError
 from samen.queries import find_form, record_blob
@@ -59,6 +60,7 @@ def prepare_definition(upload: FormUpload) -> PreparedForm:
         raise InvalidFormError("Upload an XForm (.xml) or an XLSForm (.xlsx, .xls).")
     if warnings and not upload.ignore_warnings:
         raise XlsFormWarningsError(warnings=list(warnings))
+    refuse_direct_identifiers(xml)
     facts = read_xform(xml)
     if not facts.has_instance_id:
         raise InvalidFormError(
