@@ -96,6 +96,8 @@ def test_bad_protection_is_refused_before_anything_changes(tmp_path):
     with pytest.raises(ProtectionError):
         protect_age(plain, ["not-a-key"])
     with pytest.raises(ProtectionError):
-        protect_file(plain, Protection(password=PASSWORD, age_recipients=("age1x",)))
+        Protection(password=PASSWORD, age_recipients=("age1x",))
+    with pytest.raises(ProtectionError):
+        Protection(password="short")
     assert plain.read_bytes() == original
     assert "battery" not in repr(Protection(password=PASSWORD))

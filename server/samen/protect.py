@@ -39,6 +39,15 @@ class Protection:
     password: str | None = field(default=None, repr=False)
     age_recipients: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        """Refuse bad protection before any plaintext is written, not after."""
+        if self.password and self.age_recipients:
+            raise ProtectionError("Protect an export with a password or with age recipients, not both.")
+        if self.password:
+            _check_password(self.password)
+        if self.age_recipients:
+            _age_recipients(self.age_recipients)
+
     def __bool__(self) -> bool:
         return bool(self.password or self.age_recipients)
 
@@ -62,6 +71,17 @@ def _replacement(target: Path) -> Iterator[Path]:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ProtectionError(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def _age_recipients(recipients: Sequence[str]) -> list:
+    import pyrage
+
+    if not recipients:
+        raise ProtectionError("Give at least one age recipient (a public key starting with age1).")
+    try:
+        return [pyrage.x25519.Recipient.from_str(recipient.strip()) for recipient in recipients]
+    except pyrage.RecipientError:
+        raise ProtectionError("An age recipient must be a public key starting with age1.") from None
 
 
 def protect_xlsx(path: Path, password: str) -> Path:
@@ -102,12 +122,7 @@ def protect_age(path: Path, recipients: Sequence[str]) -> Path:
     """Encrypt to age recipients (`age1…` public keys) as `<name>.age`; only their identities open it."""
     import pyrage
 
-    if not recipients:
-        raise ProtectionError("Give at least one age recipient (a public key starting with age1).")
-    try:
-        keys = [pyrage.x25519.Recipient.from_str(recipient.strip()) for recipient in recipients]
-    except pyrage.RecipientError:
-        raise ProtectionError("An age recipient must be a public key starting with age1.") from None
+    keys = _age_recipients(recipients)
     target = path.with_name(path.name + ".age")
     with _replacement(target) as temporary:
         pyrage.encrypt_file(str(path), str(temporary), keys)
@@ -117,8 +132,6 @@ def protect_age(path: Path, recipients: Sequence[str]) -> Path:
 
 def protect_file(path: Path, protection: Protection) -> Path:
     """Apply the protection an export asked for; returns the path of the protected file."""
-    if protection.password and protection.age_recipients:
-        raise ProtectionError("Protect an export with a password or with age recipients, not both.")
     if protection.age_recipients:
         return protect_age(path, protection.age_recipients)
     if protection.password:

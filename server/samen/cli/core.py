@@ -157,14 +157,18 @@ def form_group() -> None:
 @form_group.command("publish")
 @click.option("--project", "project_id", required=True, type=int)
 @click.option("--no-encrypt", is_flag=True, help="Publish without the project key even if the project has one.")
+@click.option("--retention-days", type=click.IntRange(min=1),
+              help="Delete submissions this many days after receipt (default: the project's period).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def form_publish(project_id: int, no_encrypt: bool, files: tuple[Path, ...]) -> None:
+def form_publish(project_id: int, no_encrypt: bool, retention_days: int | None, files: tuple[Path, ...]) -> None:
     """Publish XLSForms (.xlsx, .xls, .md) or XForms (.xml)."""
     context = cli_context()
     for path in files:
         try:
             with context.database.session() as session:
                 version = _publish_file(session, context.blobs, get_project(session, project_id), path, not no_encrypt)
+                if retention_days is not None:  # applied by `samen retention run`
+                    session.get(Form, version.form_id).retention_days = retention_days
                 click.echo(f"{path.name}: published version {version.version or '(none)'}"
                            + (" (encrypted)" if version.public_key else ""))
         except Problem as problem:

@@ -17,7 +17,9 @@ from samen.decrypting import KeyChain
 from samen.export_service import ExportRequest, ExportSummary, FormExport, is_encrypted, prepare_export, write_export_file
 from samen.exports import WRITERS
 from samen.problems import Problem
+from samen.protect import Protection, ProtectionError, protect_file
 from samen.queries import get_form
+from samen.retention import purge_expired_exports
 
 _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
@@ -39,9 +41,15 @@ _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
               help="Decrypt with this private key (PEM) instead of the project key on the server.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the export (default: the configured export folder, exports/).")
+@click.option("--protect-password-stdin", is_flag=True,
+              help="Protect the file with a password read from standard input (after the passphrase): "
+                   "XLSX opens in Excel, other formats become an AES-256 zip (7-Zip).")
+@click.option("--age-recipient", "age_recipients", multiple=True,
+              help="Encrypt the file to this age public key (age1…); repeat for several recipients.")
 def export_command(project_id: int, xml_form_id: str, export_format: str, lang: str | None, labels: bool,
                    since: datetime | None, until: datetime | None, split_select_multiples: bool, no_group_paths: bool,
-                   media: bool, passphrase_stdin: bool, key_file: Path | None, out_dir: Path | None) -> None:
+                   media: bool, passphrase_stdin: bool, key_file: Path | None, out_dir: Path | None,
+                   protect_password_stdin: bool, age_recipients: tuple[str, ...]) -> None:
     """Export one form's submissions, every published version merged, in received order.
 
     Encrypted forms need --passphrase-stdin (a custodian's passphrase) or --key.
@@ -57,12 +65,16 @@ def export_command(project_id: int, xml_form_id: str, export_format: str, lang: 
         group_paths=not no_group_paths, split_select_multiples=split_select_multiples, with_media=media,
     )
     try:
+        protection = Protection(read_secret("Password for the export file", confirm=True) if protect_password_stdin
+                                else None, age_recipients)
         keys = _key_chain(context, project_id, xml_form_id, passphrase, key_file)
         export = prepare_export(context.database, context.blobs, project_id, xml_form_id, request, keys,
                                 actor_id=None, purpose="export (command line)")
+        purge_expired_exports(context.settings.export_dir, context.settings.export_ttl_hours)
         summary = _run(export, out_dir or context.settings.export_dir)
-    except Problem as problem:
-        raise click.ClickException(problem.message) from None
+        summary.path = protect_file(summary.path, protection)
+    except (Problem, ProtectionError) as problem:
+        raise click.ClickException(str(problem)) from None
     finally:
         context.database.dispose()
     Console().print(_summary_table(summary))
