@@ -78,3 +78,38 @@ def test_a_protected_xlsx_export_and_an_erasure_with_its_receipt(services, tmp_p
         assert len(session.scalars(select(Submission)).all()) == 1
     again = _run(services, tmp_path, "erase", "--project", str(project_id), "--code", "K7M4TQX", "--yes")
     assert again.exit_code == 0 and "No data linked to this code was found." in again.output
+
+
+def _bearer(client, services, email: str, project_id: int, role: str) -> dict[str, str]:
+    from samen.models import ProjectRole, User
+    from samen.passwords import hash_password
+
+    with services.database.session() as session:
+        user = User(email=email, display_name=email, password_hash=hash_password("a password for the api test"))
+        session.add(user)
+        session.flush()
+        session.add(ProjectRole(user_id=user.id, project_id=project_id, role=role))
+    response = client.post("/v1/sessions", json={"email": email, "password": "a password for the api test"})
+    assert response.status_code == 200, response.data
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def test_the_erasure_endpoint_previews_then_deletes_for_managers_only(app, services):
+    project_id = make_project(services)
+    publish(services, project_id, xform(CODE_FORM_MD), encrypt=False)
+    for code in ("K7M4TQX", "4TT9WQ2"):
+        _submit(services, project_id, code)
+    client = app.test_client()
+    url = f"/v1/projects/{project_id}/erasure"
+    viewer = _bearer(client, services, "viewer@example.org", project_id, "viewer")
+    assert client.post(url, json={"code": "K7M4TQX"}, headers=viewer).status_code == 403
+    manager = _bearer(client, services, "manager@example.org", project_id, "manager")
+    assert client.post(url, json={"code": "K7M4TQX", "confirm": "yes"}, headers=manager).status_code == 400
+
+    preview = client.post(url, json={"code": "k7m4-tqx"}, headers=manager).get_json()
+    assert (preview["performed"], preview["submissions"]) == (False, {"coded": 1})
+    done = client.post(url, json={"code": "k7m4-tqx", "confirm": True}, headers=manager).get_json()
+    assert (done["performed"], done["submissions"], done["reference"]) == (True, {"coded": 1}, preview["reference"])
+    assert "K7M4" not in str(done)
+    with services.database.session() as session:
+        assert len(session.scalars(select(Submission)).all()) == 1

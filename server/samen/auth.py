@@ -23,6 +23,7 @@ _ROLE_VERBS: dict[str, frozenset[str]] = {
         "project.read", "project.update", "form.read", "form.create", "form.update", "form.delete",
         "submission.read", "submission.create", "submission.update", "key.manage", "key.unlock",
         "app_user.read", "app_user.manage", "assignment.manage", "entity.read", "entity.write", "audit.read", "export.run",
+        "participant.erase",
     }),
     "viewer": frozenset({"project.read", "form.read", "submission.read", "entity.read", "key.unlock", "export.run"}),
     "collector": frozenset({"project.read", "form.list", "form.read", "submission.create"}),

@@ -32,5 +32,6 @@ from samen.api import (  # noqa: E402,F401  (import for the side effect of regis
 # Modules owned by other engineers register here, on the same blueprint
 # (datasets and entities: samen.api.datasets).
 from samen.api import datasets, exports, odata  # noqa: E402,F401
+from samen.api import erasure  # noqa: E402,F401
 
 __all__ = ["api"]
