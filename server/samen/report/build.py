@@ -31,7 +31,9 @@ from samen.export_service import form_schema, read_form_submissions, submissions
 from samen.exports import atomic_output
 from samen.queries import find_form, get_project
 from samen.report.content import Report, Vocabulary, assemble_report
-from samen.report.indicators import FORM_IDS, compute_indicators
+from samen.report.indicators import (
+    ACTIVITY, FEEDBACK, FORM_IDS, INTAKE, PREPOST_PARTICIPANT, PREPOST_PROFESSIONAL, compute_indicators,
+)
 from samen.report.render import report_files
 from samen.report.texts import LANGUAGES, text
 from samen.rows import RowOptions, submission_rows, table_layout
@@ -40,11 +42,11 @@ from samen.schema import FormSchema
 DEFAULT_THRESHOLD = 5
 # The date each form was filled in (forms are filled offline and may reach the server days later).
 DATE_FIELDS = {
-    "samen_intake": "intake_date",
-    "samen_session_feedback": "session_date",
-    "samen_prepost_participant": "response_date",
-    "samen_prepost_professional": "response_date",
-    "samen_ambassador_activity": "activity_date",
+    INTAKE: "intake_date",
+    FEEDBACK: "session_date",
+    PREPOST_PARTICIPANT: "response_date",
+    PREPOST_PROFESSIONAL: "response_date",
+    ACTIVITY: "activity_date",
 }
 
 

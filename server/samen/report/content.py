@@ -41,7 +41,8 @@ class Cells:
         return Cell(None, f"<{self.threshold}") if 0 < n < self.threshold else Cell(n, str(n))
 
     def breakdown(self, counts: Sequence[int]) -> list[Cell]:
-        """Counts that add up to a shown total: if only one is hidden, the smallest other one is hidden too."""
+        """Counts that add up to a shown total: if only one is hidden, the smallest other non-zero one (the
+        first, on a tie) is hidden too, or the total would give the hidden one away."""
         cells = [self.count(n) for n in counts]
         hidden = [index for index, cell in enumerate(cells) if cell.value is None]
         if len(hidden) == 1:

@@ -5,9 +5,8 @@ each form (already limited to the reporting period, consenting or not) and
 gets exact numbers back; small-cell suppression and wording happen later, in
 `report.content`, so that these numbers can be tested against the truth.
 
-Field names are those of the SAMEN form set (`xlsform_src/`); they are named
-once, here, in `FormFields`-like constants next to the indicator that reads
-them.
+Field names are those of the SAMEN form set (`xlsform_src/`); each is named
+once, here, next to the indicator that reads it.
 """
 
 from __future__ import annotations
