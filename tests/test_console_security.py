@@ -219,3 +219,16 @@ def test_signing_out_ends_the_session_on_the_server(client, services):
     with client.session_transaction() as cookie:  # replaying the old cookie does not sign back in
         cookie.update(saved)
     assert client.get("/").status_code == 302
+
+
+def test_without_a_configured_key_every_worker_signs_cookies_with_the_key_samen_init_wrote(tmp_path, sqlite_url, monkeypatch):
+    from samen.app import create_app
+
+    monkeypatch.delenv("SAMEN_SECRET_KEY", raising=False)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "secret.key").write_text("0123abcd" * 8 + "\n")
+    first, second = (create_app({"data_dir": data_dir, "database_url": sqlite_url}) for _ in range(2))
+    assert first.secret_key == second.secret_key == "0123abcd" * 8
+    (data_dir / "secret.key").unlink()
+    assert create_app({"data_dir": data_dir, "database_url": sqlite_url}).secret_key != first.secret_key
