@@ -19,10 +19,15 @@ run: install
 	$(SAMEN) init --default-project "SAMEN" --forms forms
 	$(SAMEN) serve
 
-# Debian packages the tests drive: Chromium for the console, poppler for rendering the PDF report.
+# Debian packages the tests drive: Chromium for the console, poppler for rendering the PDF report, and the
+# Pango and fonts WeasyPrint draws with. Only missing ones are installed (CI and set-up run as root).
+DEBIAN_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 system-deps:
-	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null)
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 test: install system-deps
 	$(SAMEN) forms build --check
