@@ -23,17 +23,18 @@ from samen.problems import MalformedRequestError
 
 @api.post("/projects/<int:project_id>/erasure")
 def erase_participant_data(project_id: int) -> Response:
+    """Find (confirm false) or permanently delete (confirm true) a participant's data by their code."""
+    database = services().database
+    with database.session() as session:
+        actor = request_actor(session)
+        project = project_for(session, actor, project_id, "participant.erase")  # before the body: a stranger learns nothing
+        keys = caller_key_chain(session, actor, project_id)
+        project_name, actor_id = project.name, actor.id
     body = json_body()
     code = text_field(body, "code")
     confirm = body.get("confirm", False)
     if not isinstance(confirm, bool):
         raise MalformedRequestError("The field confirm must be true or false.", field="confirm")
-    database = services().database
-    with database.session() as session:
-        actor = request_actor(session)
-        project = project_for(session, actor, project_id, "participant.erase")
-        keys = caller_key_chain(session, actor, project_id)
-        project_name, actor_id = project.name, actor.id
     outcome = erase_participant(database, services().blobs, project_id, code, keys,
                                 secret=server_secret(services().settings), actor_id=actor_id, confirm=confirm)
     plan = outcome.plan
