@@ -167,7 +167,7 @@ def test_unlock_reads_answers_and_media_in_this_browser_only_until_locked(app, c
     with services.database.session() as session:
         actions = session.scalars(select(AuditEvent.action)).all()
         purposes = {e.details["purpose"] for e in session.scalars(select(AuditEvent).where(AuditEvent.action == "submission.decrypt"))}
-    assert {"key.unlock.failed", "key.unlock", "key.lock"} <= set(actions)
+    assert {"key.unlock.failure", "key.unlock", "key.lock"} <= set(actions)
     assert {"console.table", "console.submission", "console.media", "console.chart"} <= purposes
 
 

@@ -17,7 +17,6 @@ from samen.entities.lists import entity_plan, get_dataset
 from samen.entities.store import entity_conflicts, get_entity
 from samen.formlint import lint_xform
 from samen.models import AuditEvent, FormAttachment, FormVersion, Project, SubmissionVersion
-from samen.queries import find_form
 
 PASSPHRASE = "custodian passphrase for tests"
 MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"

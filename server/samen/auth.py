@@ -107,20 +107,30 @@ _MAX_FAILURES_PER_ACCOUNT = 5
 _MAX_FAILURES_PER_ADDRESS = 20
 
 
-def authenticate_password(session: Session, email: str, password: str, address: str | None) -> User:
-    """Check a password, counting failures per account and per address."""
-    since = utcnow() - _FAILURE_WINDOW
-    session.execute(delete(LoginFailure).where(LoginFailure.at < since))
-    by_account = session.scalar(select(func.count()).select_from(LoginFailure).where(LoginFailure.email == email.lower()))
+def check_attempts(session: Session, account: str, address: str | None) -> None:
+    """Refuse once an account (or an address) has failed too often lately: passwords and key passphrases alike."""
+    session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - _FAILURE_WINDOW))
+    by_account = session.scalar(select(func.count()).select_from(LoginFailure).where(LoginFailure.email == account))
     by_address = session.scalar(select(func.count()).select_from(LoginFailure).where(LoginFailure.address == address))
     if by_account >= _MAX_FAILURES_PER_ACCOUNT or (address and by_address >= _MAX_FAILURES_PER_ADDRESS):
         raise RateLimitedError()
+
+
+def record_failed_attempt(session: Session, account: str, address: str | None, action: str, **details) -> None:
+    """Count a failure and audit it, committed at once: the caller's own transaction is about to roll back."""
+    session.add(LoginFailure(email=account, address=address))
+    audit.record(session, action, address=address, **details)
+    session.commit()
+
+
+def authenticate_password(session: Session, email: str, password: str, address: str | None) -> User:
+    """Check a password, counting failures per account and per address."""
+    check_attempts(session, email.lower(), address)
     user = session.scalar(select(User).where(func.lower(User.email) == email.lower(), User.deleted_at.is_(None)))
     if not verify_password(user.password_hash if user else None, password):
-        session.add(LoginFailure(email=email.lower(), address=address))
         # Who was tried, not what was typed: an unknown address may be a password typed in the wrong box.
-        audit.record(session, "user.session.create.failure", actor_id=user.id if user else None, address=address)
-        session.commit()  # the failure (and its audit event) must count even though the caller's transaction rolls back
+        record_failed_attempt(session, email.lower(), address, "user.session.create.failure",
+                              actor_id=user.id if user else None)
         raise AuthenticationError()
     return user
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from samen.problems import InvalidFormError
-from samen.safexml import child, local_name, parse_xml
+from samen.safexml import child, parse_xml
 
 XFORMS = "http://www.w3.org/2002/xforms"
 HTML = "http://www.w3.org/1999/xhtml"

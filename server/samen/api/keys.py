@@ -7,6 +7,7 @@ session that unlocked, and only until `settings.unlock_minutes` pass.
 
 from __future__ import annotations
 
+from flask import request
 from sqlalchemy import select
 
 from samen import keyring
@@ -18,10 +19,10 @@ from samen.api.projects import render_project
 from samen.app import services
 from samen.auth import Actor
 from samen.decrypting import KeyChain
-from samen.entities import intake as entity_intake
 from samen.models import ProjectKey, SubmissionVersion
 from samen.problems import ForbiddenError, MalformedRequestError
 from samen.publishing import republish_encrypted_forms
+from samen.unlocking import unlock_for_session
 
 MIN_PASSPHRASE_LENGTH = 10  # Central's rule for managed encryption
 
@@ -83,14 +84,12 @@ def unlock_key(project_id: int):
         actor = request_actor(session)
         project_for(session, actor, project_id, "key.unlock")
         token = _session_token(actor)
-        passphrase = text_field(json_body(), "passphrase")
-        keys = keyring.unlock_with_passphrase(session, project_id, passphrase)
-        keyring.start_unlock(session, project_id, keys, token, services().settings.unlock_minutes, actor.id)
-        expires = keyring.unlock_expiry(session, project_id, token)
-    # Entity changes of encrypted submissions waited for these keys; applied in their own transaction.
-    entity_intake.process_after_unlock(services().database, services().blobs, project_id, KeyChain(keys.values()),
-                                       actor_id=actor.id)
-    return json_response(UNLOCK.render(keyIds=sorted(keys), expiresAt=expires))
+    passphrase = text_field(json_body(), "passphrase")
+    key_ids, expires = unlock_for_session(
+        services().database, services().blobs, project_id, passphrase, token,
+        minutes=services().settings.unlock_minutes, actor_id=actor.id, address=request.remote_addr,
+    )
+    return json_response(UNLOCK.render(keyIds=key_ids, expiresAt=expires))
 
 
 @api.post("/projects/<int:project_id>/key/lock")

@@ -12,11 +12,12 @@ from datetime import datetime
 
 from flask import redirect, request, url_for
 
-from samen import audit, keyring
+from samen import keyring
 from samen.app import services
 from samen.console import console
 from samen.console.web import _, actor, console_token, page, readable_project, safe_next
-from samen.problems import NotFoundError, WrongPassphraseError
+from samen.problems import NotFoundError, RateLimitedError, WrongPassphraseError
+from samen.unlocking import unlock_for_session
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,19 @@ def unlock_key(project_id: int):
         actor().require("key.unlock", project_id)
         if request.method == "GET":
             return page("unlock.html", project=project, next=back, error=None, key_status=key_status(db, project_id))
-        try:
-            keys = keyring.unlock_with_passphrase(db, project_id, request.form.get("passphrase", ""))
-        except (WrongPassphraseError, NotFoundError) as problem:
-            message = (_("That passphrase does not unlock this project's key.") if isinstance(problem, WrongPassphraseError)
-                       else _("This project has no key: its forms are not encrypted."))
-            audit.record(db, "key.unlock.failed", actor_id=actor().id, project_id=project_id)
-            return page("unlock.html", project=project, next=back, error=message, key_status=key_status(db, project_id)), 400
-        keyring.start_unlock(db, project_id, keys, console_token(), services().settings.unlock_minutes, actor().id)
+    try:
+        unlock_for_session(services().database, services().blobs, project_id, request.form.get("passphrase", ""),
+                           console_token(), minutes=services().settings.unlock_minutes, actor_id=actor().id,
+                           address=request.remote_addr)
+    except (WrongPassphraseError, NotFoundError, RateLimitedError) as problem:
+        message = {
+            WrongPassphraseError: _("That passphrase does not unlock this project's key."),
+            NotFoundError: _("This project has no key: its forms are not encrypted."),
+            RateLimitedError: _("Too many wrong passphrases. Wait a few minutes before trying again."),
+        }[type(problem)]
+        with services().database.session() as db:
+            return page("unlock.html", project=readable_project(db, project_id), next=back, error=message,
+                        key_status=key_status(db, project_id)), 400
     return redirect(back)
 
 
