@@ -132,7 +132,7 @@ def start_live_server(data_dir: Path, database_url: str | None, workers: int = 2
     subprocess.run([sys.executable, "-m", "samen.cli", "init"], env=env, check=True, capture_output=True, timeout=120)
     log_file = data_dir / "server.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "samen.wsgi:app"],
+        [sys.executable, "-m", "samen.cli", "serve", "--workers", str(workers), "--port", str(port)],  # as staff start it
         env=env, stdout=subprocess.DEVNULL, stderr=log_file.open("wb"),  # a pipe nobody reads would fill and stall
     )
     url = f"http://127.0.0.1:{port}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +28,7 @@ from samen.problems import (
 )
 from samen.queries import find_form, published_version, record_blob
 from samen.safexml import child, parse_xml
+from samen.xform import per_definition, read_xform
 
 # Names Collect gives attachment parts are plain file names; anything that could
 # walk a path or hide in a terminal is refused rather than guessed at.
@@ -50,6 +50,7 @@ class IngestResult:
     submission: Submission
     version: SubmissionVersion
     created: bool
+    declares_entity: bool = False  # the form creates or updates entities: apply (or queue) after commit
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,7 @@ def _identity(xml: bytes) -> _Identity:
                      _text(child(meta, "deprecatedID")), _text(child(meta, "instanceName")), False, None)
 
 
-@lru_cache(maxsize=256)
-def _binary_paths(form_xml_sha256: str, form_xml: bytes) -> tuple[str, ...]:
+def _binary_paths_of(form_xml: bytes) -> tuple[str, ...]:
     """Instance paths of the form's binary (file) fields, relative to the root."""
     root = parse_xml(form_xml)
     paths = []
@@ -95,10 +95,14 @@ def _binary_paths(form_xml_sha256: str, form_xml: bytes) -> tuple[str, ...]:
     return tuple(paths)
 
 
+_binary_paths = per_definition(_binary_paths_of)
+_declares_entity = per_definition(lambda form_xml: read_xform(form_xml).entity is not None)
+
+
 def _expected_files(identity: _Identity, xml: bytes, form_version: FormVersion) -> tuple[str, ...]:
     if identity.expected_files is not None:
         return identity.expected_files
-    paths = _binary_paths(form_version.sha256, form_version.xml)
+    paths = _binary_paths(form_version)
     if not paths:
         return ()
     root = parse_xml(xml)
@@ -183,7 +187,7 @@ def ingest_submission(session: Session, blobs: BlobStore, project_id: int, incom
         session.add(SubmissionAttachment(submission_version_id=version.id, name=name, position=position))
     session.flush()
     _store_files(session, blobs, version, incoming.files)
-    return IngestResult(submission, version, created=True)
+    return IngestResult(submission, version, created=True, declares_entity=_declares_entity(form_version))
 
 
 def _submission_for(session, form, identity, actor, incoming, now) -> Submission:
@@ -222,7 +226,7 @@ def ingest_with_retry(database, blobs: BlobStore, project_id: int, incoming: Inc
         # The other request committed the same instance first: this one is now a resend.
         with database.session() as session:
             result = ingest_submission(session, blobs, project_id, incoming, actor)
-    if result.created:
+    if result.created and result.declares_entity:
         # Imported here: samen.entities reads plaintext through samen.decrypting, which imports this module.
         from samen.entities.intake import apply_after_ingest
 

@@ -8,7 +8,9 @@ media and CSV files it expects, and which entity lists it reads or writes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from lxml import etree
 
@@ -23,6 +25,32 @@ ODK = "http://www.opendatakit.org/xforms"
 # Collect downloads every jr:// reference it finds as a form attachment.
 _MEDIA_REFERENCE = re.compile(r"jr://(images|audio|video|file|file-csv)/([^\s\"'<>)]+)")
 _KIND_BY_SCHEME = {"images": "image", "audio": "audio", "video": "video", "file": "file", "file-csv": "file"}
+
+
+T = TypeVar("T")
+
+
+class Definition(Protocol):
+    """A stored form version: its digest, and its XML (a deferred column, loaded only when read)."""
+
+    sha256: str
+    xml: bytes
+
+
+def per_definition(compute: Callable[[bytes], T]) -> Callable[[Definition], T]:
+    """Memoise a fact of a form definition by its SHA-256, reading the XML only the first time.
+
+    Every submission needs facts of its form version; the XML of a seven-language
+    form is over 100 KB, so it is neither loaded nor parsed again per request.
+    """
+    known: dict[str, T] = {}
+
+    def lookup(definition: Definition) -> T:
+        if definition.sha256 not in known:
+            known[definition.sha256] = compute(definition.xml)
+        return known[definition.sha256]
+
+    return lookup
 
 
 @dataclass(frozen=True)

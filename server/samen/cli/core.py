@@ -82,11 +82,14 @@ def init_command(default_project: str | None, forms_dir: Path | None) -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8383, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-def serve_command(host: str, port: int, workers: int) -> None:
+@click.option("--workers", default=2, show_default=True, type=int, help="Processes (about one per core).")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     """Serve with gunicorn (a production WSGI server)."""
-    argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
-            "--access-logfile", "-", "--timeout", "300", "samen.wsgi:app"]
+    # Threaded workers keep connections alive: Collect sends a HEAD and then the POST on one connection.
+    argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
+            "--threads", str(threads), "--bind", f"{host}:{port}", "--access-logfile", "-", "--timeout", "300",
+            "samen.wsgi:app"]
     click.echo(f"SAMEN Forms at http://{host}:{port}/  (phones: create an app user and scan its QR code)")
     os.execv(sys.executable, argv)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,7 +21,7 @@ from samen.entities.formats import entity_list_csv
 from samen.formlint import lint_xform
 from samen.models import Dataset, DatasetProperty, Entity, Form, FormAttachment, FormVersion
 from samen.problems import AlreadyExistsError, MalformedRequestError, NotFoundError
-from samen.xform import EntityDeclaration, read_xform
+from samen.xform import EntityDeclaration, per_definition, read_xform
 
 ENTITY_LIST = "entityList"
 _DATASET_NAME = re.compile(r"^(?!__)[A-Za-z_][A-Za-z0-9_.\-]{0,199}$")
@@ -37,8 +36,7 @@ class EntityPlan:
     refused_properties: frozenset[str]  # saved from fields the form linter calls identifying
 
 
-@lru_cache(maxsize=128)
-def _plan(form_sha256: str, form_xml: bytes) -> EntityPlan | None:
+def _plan(form_xml: bytes) -> EntityPlan | None:
     declaration = read_xform(form_xml).entity
     if declaration is None:
         return None
@@ -50,8 +48,7 @@ def _plan(form_sha256: str, form_xml: bytes) -> EntityPlan | None:
     return EntityPlan(declaration, frozenset(allowed), frozenset(refused))
 
 
-def entity_plan(version: FormVersion) -> EntityPlan | None:
-    return _plan(version.sha256, version.xml)
+entity_plan = per_definition(_plan)
 
 
 def find_dataset(session: Session, project_id: int, name: str) -> Dataset | None:

@@ -89,7 +89,7 @@ class FormVersion(Base):
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id", ondelete="CASCADE"), index=True)
     version: Mapped[str] = mapped_column(String(500), default="")
     title: Mapped[str | None] = mapped_column(String(500))
-    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    xml: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # large: loaded only when read
     md5: Mapped[str] = mapped_column(String(32))
     sha256: Mapped[str] = mapped_column(String(64))
     xlsform_blob_sha256: Mapped[str | None] = mapped_column(String(64))
