@@ -87,7 +87,8 @@ def sqlite_url(tmp_path):
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    app = create_app({"data_dir": tmp_path / "data", "database_url": database_url, "secret_key": "test"})
+    app = create_app({"data_dir": tmp_path / "data", "database_url": database_url, "secret_key": "test",
+                      "export_dir": tmp_path / "exports"})
     yield app
     app.extensions["samen"].database.dispose()
 

@@ -14,6 +14,7 @@ import re
 import uuid
 from pathlib import Path
 
+import msoffcrypto
 import openpyxl
 import pytest
 import requests
@@ -26,6 +27,8 @@ from helpers import COLLECT_HEADERS, DEVICE_ID
 from samen.db import Database
 from samen.models import AppUser
 from samen.xform import read_xform
+
+FILE_PASSWORD = "a file password for the M&E officer"
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -198,6 +201,9 @@ def test_coordinator_day_from_upload_to_export(server, browser, tmp_path):
         page.get_by_role("link", name="Export").click()
         export = page.locator("#export-dialog")
         export.get_by_label("Format").select_option("xlsx")
+        # Encrypted form: the dialog protects the file with a password unless the coordinator says otherwise.
+        assert export.get_by_label("Encrypt the file with a password (Excel and 7-Zip ask for it)").is_checked()
+        export.get_by_label("Password for the file").fill(FILE_PASSWORD)
         with page.expect_download() as download_info:
             export.get_by_role("button", name="Export").click()
         exported = tmp_path / "export.xlsx"
@@ -205,7 +211,12 @@ def test_coordinator_day_from_upload_to_export(server, browser, tmp_path):
         export.get_by_text("Done: the download has started.").wait_for()
         steps.shot("exported")
         export.get_by_role("button", name="Close").click()
-        sheet = openpyxl.load_workbook(exported, read_only=True).worksheets[0]
+        opened = io.BytesIO()
+        with exported.open("rb") as protected:
+            office = msoffcrypto.OfficeFile(protected)
+            office.load_key(password=FILE_PASSWORD)
+            office.decrypt(opened)
+        sheet = openpyxl.load_workbook(opened, read_only=True).worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
         header = rows[0]
         assert rows[1][header.index("remarks")] == REMARK

@@ -7,6 +7,7 @@ import hashlib
 import io
 from datetime import datetime, timedelta, timezone
 
+import msoffcrypto
 import openpyxl
 import pytest
 from cryptography.hazmat.primitives.serialization import load_der_public_key
@@ -183,6 +184,31 @@ def test_export_downloads_the_unlocked_answers_as_xlsx_with_labels(app, client, 
     rows = list(openpyxl.load_workbook(io.BytesIO(response.data), read_only=True).worksheets[0].iter_rows(values_only=True))
     assert rows[1][rows[0].index("City")] == "Rotterdam"
     assert rows[1][rows[0].index("Remarks")] == "needs a Tigrinya interpreter"
+
+
+def test_a_protected_export_opens_only_with_its_password_and_stays_until_it_expires(
+        app, client, services, project_id, encrypted_submission):
+    phone, envelope, files, _instance_id = encrypted_submission
+    send(app, phone, envelope, files)
+    export_page = f"/projects/{project_id}/forms/simple/export"
+    post_form(client, f"/projects/{project_id}/unlock", {"passphrase": PASSPHRASE}, from_page=export_page)
+    too_short = post_form(client, export_page, {"format": "xlsx", "protect": "yes", "password": "short"},
+                          from_page=export_page)
+    assert too_short.status_code == 400 and "at least 12 characters" in too_short.get_data(as_text=True)
+    password = "twelve or more characters"
+    response = post_form(client, export_page, {"format": "xlsx", "protect": "yes", "password": password},
+                         from_page=export_page)
+    assert response.status_code == 200
+    with pytest.raises(Exception):  # an encrypted Office file is not a plain workbook
+        openpyxl.load_workbook(io.BytesIO(response.data))
+    office = msoffcrypto.OfficeFile(io.BytesIO(response.data))
+    office.load_key(password=password)
+    opened = io.BytesIO()
+    office.decrypt(opened)
+    rows = list(openpyxl.load_workbook(opened, read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert rows[1][rows[0].index("remarks")] == "needs a Tigrinya interpreter"
+    kept = list(services.settings.export_dir.iterdir())
+    assert len(kept) == 1 and kept[0].read_bytes() == response.data  # only the protected file is on disk
 
 
 def submit_plain(app, phone, city: str, at: datetime | None = None, services=None) -> str:

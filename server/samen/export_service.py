@@ -39,7 +39,9 @@ from samen.decrypting import KeyChain, ReadableSubmission, readable_submissions,
 from samen.exports import WRITERS, ExportOptions, Writer, atomic_output
 from samen.models import AppUser, Form, FormVersion, Submission, SubmissionVersion, User
 from samen.problems import MalformedRequestError, NotFoundError
+from samen.protect import Protection, protect_file
 from samen.queries import get_form
+from samen.retention import purge_expired_exports
 from samen.rows import RowOptions, SubmissionMeta, SubmissionRows, TableLayout, submission_rows, table_layout
 from samen.schema import FormSchema, merge_schemas, parse_form_schema
 
@@ -277,3 +279,13 @@ def write_export_file(export: FormExport, directory: Path, progress: Callable[[i
             out.write(chunk)
     export.summary.path = target
     return export.summary
+
+
+def write_kept_export(export: FormExport, directory: Path, protection: Protection, ttl_hours: float,
+                      progress: Callable[[int], None] | None = None) -> ExportSummary:
+    """An export file the server keeps for a while (CLI and console): protected when asked, and expired
+    ones removed first, so decrypted data does not pile up in the folder."""
+    purge_expired_exports(directory, ttl_hours)
+    summary = write_export_file(export, directory, progress)
+    summary.path = protect_file(summary.path, protection)
+    return summary

@@ -14,12 +14,11 @@ from samen import keyring
 from samen.cli.context import cli_context, read_secret
 from samen.crypto.keys import load_private_key_pem
 from samen.decrypting import KeyChain
-from samen.export_service import ExportRequest, ExportSummary, FormExport, is_encrypted, prepare_export, write_export_file
+from samen.export_service import ExportRequest, ExportSummary, FormExport, is_encrypted, prepare_export, write_kept_export
 from samen.exports import WRITERS
 from samen.problems import Problem
-from samen.protect import Protection, ProtectionError, protect_file
+from samen.protect import Protection, ProtectionError
 from samen.queries import get_form
-from samen.retention import purge_expired_exports
 
 _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
@@ -70,9 +69,7 @@ def export_command(project_id: int, xml_form_id: str, export_format: str, lang: 
         keys = _key_chain(context, project_id, xml_form_id, passphrase, key_file)
         export = prepare_export(context.database, context.blobs, project_id, xml_form_id, request, keys,
                                 actor_id=None, purpose="export (command line)")
-        purge_expired_exports(context.settings.export_dir, context.settings.export_ttl_hours)
-        summary = _run(export, out_dir or context.settings.export_dir)
-        summary.path = protect_file(summary.path, protection)
+        summary = _run(export, out_dir or context.settings.export_dir, protection, context.settings.export_ttl_hours)
     except (Problem, ProtectionError) as problem:
         raise click.ClickException(str(problem)) from None
     finally:
@@ -94,14 +91,14 @@ def _key_chain(context, project_id: int, xml_form_id: str, passphrase: str | Non
     return KeyChain()
 
 
-def _run(export: FormExport, out_dir: Path) -> ExportSummary:
+def _run(export: FormExport, out_dir: Path, protection: Protection, ttl_hours: float) -> ExportSummary:
     console = Console(stderr=True)
     if not console.is_terminal:
-        return write_export_file(export, out_dir)
+        return write_kept_export(export, out_dir, protection, ttl_hours)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(f"Exporting {export.form.xml_form_id}", total=export.total)
-        return write_export_file(export, out_dir, lambda done: progress.advance(task, done))
+        return write_kept_export(export, out_dir, protection, ttl_hours, lambda done: progress.advance(task, done))
 
 
 def _summary_table(summary: ExportSummary) -> Table:

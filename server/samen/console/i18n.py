@@ -131,10 +131,19 @@ DUTCH: dict[str, str] = {
     "The audit log was tampered with at event {id}.": "Er is met het auditlog geknoeid bij gebeurtenis {id}.",
     "The email address or password is not right.": "Het e-mailadres of wachtwoord klopt niet.",
     "The export failed. Try again, or ask an administrator.": "De export is mislukt. Probeer het opnieuw of vraag een beheerder.",
-    "The file holds the answers in plain text. Store it only in a place the programme has approved, "
-    "and delete it when you are done.":
-        "Het bestand bevat de antwoorden leesbaar. Bewaar het alleen op een plek die het programma heeft "
-        "goedgekeurd, en verwijder het als je klaar bent.",
+    "Without a password the file holds the answers in plain text. Store it only in a place the programme has "
+    "approved, and delete it when you are done.":
+        "Zonder wachtwoord bevat het bestand de antwoorden leesbaar. Bewaar het alleen op een plek die het "
+        "programma heeft goedgekeurd, en verwijder het als je klaar bent.",
+    "Protect the file": "Het bestand beveiligen",
+    "Too many wrong passphrases. Wait a few minutes before trying again.":
+        "Te vaak een verkeerde wachtwoordzin. Wacht een paar minuten en probeer het dan opnieuw.",
+    "Encrypt the file with a password (Excel and 7-Zip ask for it)":
+        "Versleutel het bestand met een wachtwoord (Excel en 7-Zip vragen erom)",
+    "Password for the file": "Wachtwoord voor het bestand",
+    "Use a password of at least {count} characters.": "Gebruik een wachtwoord van minstens {count} tekens.",
+    "Choose a password for the file, or untick the protection.":
+        "Kies een wachtwoord voor het bestand, of zet de beveiliging uit.",
     "The form could not be read": "Het formulier kon niet worden gelezen",
     "The form has no warnings.": "Het formulier heeft geen waarschuwingen.",
     "The form is checked with pyxform and ODK Validate and saved as a draft. Phones see it only after you publish it.":

@@ -87,7 +87,11 @@
       status.textContent = status.getAttribute("data-preparing");
       fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
         .then(function (response) {
-          if (!response.ok) throw new Error(response.status);
+          if (!response.ok) {
+            // The server says in plain text what to change (a password too short, say); show that.
+            var plain = (response.headers.get("Content-Type") || "").indexOf("text/plain") === 0;
+            return response.text().then(function (text) { throw new Error(plain ? text : ""); });
+          }
           var total = response.headers.get("X-Export-Total") || "?";
           var reader = response.body.getReader();
           var parts = [], received = 0;
@@ -115,7 +119,7 @@
           progress.value = 1;
           status.textContent = status.getAttribute("data-done");
         })
-        .catch(function () { status.textContent = status.getAttribute("data-failed"); })
+        .catch(function (error) { status.textContent = error.message || status.getAttribute("data-failed"); })
         .then(function () { button.disabled = false; });
     });
   }
