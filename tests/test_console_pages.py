@@ -268,3 +268,29 @@ def test_the_project_page_counts_submissions_per_day(app, client, services, proj
 
     assert f"<title>{yesterday.astimezone(DISPLAY_ZONE).date().isoformat()}: 2</title>" in html
     assert "<title>Utrecht: 2</title>" in html and "<title>Rotterdam: 1</title>" in html
+
+
+def test_the_report_needs_an_unlock_and_downloads_as_pdf_without_codes(app, client, services, project_id,
+                                                                        encrypted_submission):
+    phone, envelope, files, _instance_id = encrypted_submission
+    send(app, phone, envelope, files)
+    report_page = f"/projects/{project_id}/report"
+    assert "Report" in client.get(f"/projects/{project_id}").get_data(as_text=True)
+    locked = post_form(client, report_page, {"language": "en", "format": "pdf"}, from_page=report_page)
+    assert locked.status_code == 400 and "Unlock the project key first" in locked.get_data(as_text=True)
+    post_form(client, f"/projects/{project_id}/unlock", {"passphrase": PASSPHRASE}, from_page=report_page)
+    pdf = post_form(client, report_page, {"language": "en", "format": "pdf", "from": "2026-01-01"}, from_page=report_page)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    html = post_form(client, report_page, {"language": "nl", "format": "html"}, from_page=report_page)
+    assert html.headers["Content-Disposition"].endswith(".html")
+    assert "needs a Tigrinya interpreter" not in html.get_data(as_text=True)  # no free text in a report
+    with services.database.session() as session:
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.action == "report.generate")).all()
+        assert len(actions) == 2
+
+
+def test_someone_without_a_role_in_the_project_gets_no_report(app, services, project_id):
+    make_user(services, "outsider@example.org")
+    outsider = app.test_client()
+    sign_in(outsider, "outsider@example.org")
+    assert outsider.get(f"/projects/{project_id}/report").status_code == 404

@@ -10,6 +10,11 @@ import zlib
 import segno
 
 
+def collect_server_url(base_url: str, project_id: int, token: str) -> str:
+    """The server URL a phone is set up with: the app user's token is its credential, in the path as Central puts it."""
+    return f"{base_url.rstrip('/')}/v1/key/{token}/projects/{project_id}"
+
+
 def collect_settings(server_url: str, project_name: str, form_update_mode: str = "match_exactly",
                      autosend: str = "wifi_and_cellular") -> dict:
     """Collect requires `general` and `admin`; `project` names and colours the project on the phone."""

@@ -20,12 +20,10 @@ def main() -> None:
     """SAMEN Forms: ODK-compatible, end-to-end-encrypted intake and surveys."""
 
 
-for command in (init_command, serve_command, user_group, project_group, form_group, app_user_group, key_group,
-                decrypt_command):
-    main.add_command(command)
-main.add_command(export_command)
-main.add_command(entities_group)
-main.add_command(forms_group)
-main.add_command(report_command)
-for command in (retention_group, erase_command, audit_group, register_command, exports_group):
+COMMANDS = (
+    init_command, serve_command, user_group, project_group, form_group, app_user_group, key_group, decrypt_command,
+    export_command, entities_group, forms_group, report_command, retention_group, erase_command, audit_group,
+    register_command, exports_group,
+)
+for command in COMMANDS:
     main.add_command(command)

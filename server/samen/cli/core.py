@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from samen import audit
 from samen.auth import new_token
 from samen.cli.context import cli_context, read_secret
-from samen.collect_settings import collect_settings, qr_code, qr_png, settings_payload
+from samen.config import settings_from_env
+from samen.collect_settings import collect_server_url, collect_settings, qr_code, qr_png, settings_payload
 from samen.models import AppUser, Form, FormAssignment, Project, ProjectRole, User, utcnow
 from samen.passwords import hash_password
 from samen.problems import Problem
@@ -184,8 +185,8 @@ def app_user_group() -> None:
 
 
 def server_url(project_id: int, token: str) -> str:
-    base = os.environ.get("SAMEN_PUBLIC_URL", "http://127.0.0.1:8383").rstrip("/")
-    return f"{base}/v1/key/{token}/projects/{project_id}"
+    # A command has no request to take the host from: the public URL, or where `samen serve` listens by default.
+    return collect_server_url(settings_from_env().public_url or "http://127.0.0.1:8383", project_id, token)
 
 
 @app_user_group.command("create")

@@ -19,6 +19,7 @@ from samen.console import (  # noqa: E402  (route modules register themselves on
     exports,
     forms,
     projects,
+    report,
     sessions,
     submissions,
     unlock,

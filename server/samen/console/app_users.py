@@ -8,7 +8,7 @@ from markupsafe import Markup
 from samen import audit
 from samen.app import services
 from samen.auth import new_token
-from samen.collect_settings import collect_settings, qr_svg, settings_payload
+from samen.collect_settings import collect_server_url, collect_settings, qr_svg, settings_payload
 from samen.console import console
 from samen.console.queries import app_users, assign_forms, assigned_form_ids, get_app_user, project_forms
 from samen.console.web import _, actor, page, readable_project
@@ -18,8 +18,7 @@ from samen.problems import MissingParameterError, NotFoundError
 
 def _collect_server_url(project_id: int, token: str) -> str:
     # The same URL the form list advertises (openrosa._base_url): the public URL behind a proxy.
-    base = services().settings.public_url or request.host_url.rstrip("/")
-    return f"{base}/v1/key/{token}/projects/{project_id}"
+    return collect_server_url(services().settings.public_url or request.host_url, project_id, token)
 
 
 @console.route("/projects/<int:project_id>/app-users")

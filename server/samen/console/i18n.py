@@ -136,6 +136,20 @@ DUTCH: dict[str, str] = {
         "Zonder wachtwoord bevat het bestand de antwoorden leesbaar. Bewaar het alleen op een plek die het "
         "programma heeft goedgekeurd, en verwijder het als je klaar bent.",
     "Protect the file": "Het bestand beveiligen",
+    "Report": "Rapportage",
+    "SAMEN's indicators for a period: reach against the target, trainings, sessions and satisfaction, pre/post "
+    "change paired by code, and referrals. Small numbers are hidden; no codes or free text appear in it.":
+        "De indicatoren van SAMEN over een periode: bereik tegenover het doel, trainingen, sessies en tevredenheid, "
+        "verandering voor/na gekoppeld op code, en doorverwijzingen. Kleine aantallen worden verborgen; er staan "
+        "geen codes of vrije tekst in.",
+    "The key is locked. Unlock it to compute the report from the encrypted answers.":
+        "De sleutel is vergrendeld. Ontgrendel hem om de rapportage uit de versleutelde antwoorden te berekenen.",
+    "Unlock the project key first: the report is computed from the encrypted answers.":
+        "Ontgrendel eerst de projectsleutel: de rapportage wordt uit de versleutelde antwoorden berekend.",
+    "Give the dates as year-month-day.": "Geef de datums als jaar-maand-dag.",
+    "Language of the report": "Taal van de rapportage",
+    "File": "Bestand",
+    "Make the report": "Rapportage maken",
     "Too many wrong passphrases. Wait a few minutes before trying again.":
         "Te vaak een verkeerde wachtwoordzin. Wacht een paar minuten en probeer het dan opnieuw.",
     "Encrypt the file with a password (Excel and 7-Zip ask for it)":
