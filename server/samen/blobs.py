@@ -28,6 +28,7 @@ class BlobStore:
         digest = sha256_hex(data)
         target = self.path(digest)
         if target.exists() and target.stat().st_size == len(data):
+            os.utime(target)  # a fresh mtime tells a concurrent clean-up (samen.retention) that it is wanted again
             return digest
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
@@ -55,6 +56,17 @@ class BlobStore:
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
+
+    def delete_if_untouched_since(self, sha256: str, since: float) -> bool:
+        """Delete the file unless it was written or put again at or after `since` (a time.time() value)."""
+        path = self.path(sha256)
+        try:
+            if path.stat().st_mtime >= since:
+                return False
+        except FileNotFoundError:
+            return False
+        path.unlink(missing_ok=True)
+        return True
 
     def all_digests(self) -> set[str]:
         """Every digest on disk: retention and erasure tests list the store with it."""

@@ -51,6 +51,7 @@ class IngestResult:
     version: SubmissionVersion
     created: bool
     declares_entity: bool = False  # the form creates or updates entities: apply (or queue) after commit
+    stored_files: tuple[str, ...] = ()  # attachment names this POST stored
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,12 @@ def _check_names(files: dict[str, bytes]) -> None:
             )
 
 
-def _store_files(session: Session, blobs: BlobStore, version: SubmissionVersion, files: dict[str, bytes]) -> None:
+def _store_files(session: Session, blobs: BlobStore, version: SubmissionVersion,
+                 files: dict[str, bytes]) -> tuple[str, ...]:
+    """Store the files this version expects and has not received yet; returns their names."""
     if not files:
-        return
+        return ()
+    stored = []
     for attachment in session.scalars(
         select(SubmissionAttachment).where(SubmissionAttachment.submission_version_id == version.id)
     ):
@@ -134,6 +138,8 @@ def _store_files(session: Session, blobs: BlobStore, version: SubmissionVersion,
             digest = blobs.put(data)  # durable on disk before the row that points at it commits
             record_blob(session, digest, len(data), None)
             attachment.blob_sha256 = digest
+            stored.append(attachment.name)
+    return tuple(stored)
 
 
 def _resolve_form(session: Session, project_id: int, identity: _Identity, actor: Actor) -> tuple[Form, FormVersion]:
@@ -168,8 +174,8 @@ def ingest_submission(session: Session, blobs: BlobStore, project_id: int, incom
             raise SubmissionConflictError(
                 f"A different submission with instanceID {identity.instance_id} was already received. Nothing was changed.",
             )
-        _store_files(session, blobs, existing, incoming.files)
-        return IngestResult(session.get(Submission, existing.submission_id), existing, created=False)
+        stored = _store_files(session, blobs, existing, incoming.files)
+        return IngestResult(session.get(Submission, existing.submission_id), existing, created=False, stored_files=stored)
 
     now = utcnow()
     submission = _submission_for(session, form, identity, actor, incoming, now)
@@ -186,8 +192,9 @@ def ingest_submission(session: Session, blobs: BlobStore, project_id: int, incom
     for position, name in enumerate(_expected_files(identity, incoming.xml, form_version)):
         session.add(SubmissionAttachment(submission_version_id=version.id, name=name, position=position))
     session.flush()
-    _store_files(session, blobs, version, incoming.files)
-    return IngestResult(submission, version, created=True, declares_entity=_declares_entity(form_version))
+    stored = _store_files(session, blobs, version, incoming.files)
+    return IngestResult(submission, version, created=True, declares_entity=_declares_entity(form_version),
+                        stored_files=stored)
 
 
 def _submission_for(session, form, identity, actor, incoming, now) -> Submission:
@@ -226,6 +233,10 @@ def ingest_with_retry(database, blobs: BlobStore, project_id: int, incoming: Inc
         # The other request committed the same instance first: this one is now a resend.
         with database.session() as session:
             result = ingest_submission(session, blobs, project_id, incoming, actor)
+    for name in result.stored_files:
+        # Identical bytes may have been on disk already and removed by a retention run that deleted their
+        # last owner while this POST was in flight; after the commit the row protects the file, so put it back.
+        blobs.put(incoming.files[name])
     if result.created and result.declares_entity:
         # Imported here: samen.entities reads plaintext through samen.decrypting, which imports this module.
         from samen.entities.intake import apply_after_ingest

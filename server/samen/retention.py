@@ -133,13 +133,13 @@ def drop_unreferenced_blobs(session: Session, digests: Iterable[str]) -> set[str
 def remove_blob_files(database: Database, blobs: BlobStore, digests: Iterable[str]) -> int:
     """Unlink the files of dropped blobs, after the deletion committed; skip any a new upload has claimed again."""
     digests = sorted(set(digests))
+    started = time.time()  # a file put again after this is wanted by an upload still in flight
     removed = 0
     with database.session() as session:
         for batch in _batches(digests):
             claimed = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(batch))))
             for digest in batch:
-                if digest not in claimed and blobs.exists(digest):
-                    blobs.delete(digest)
+                if digest not in claimed and blobs.delete_if_untouched_since(digest, started):
                     removed += 1
     return removed
 
