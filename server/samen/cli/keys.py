@@ -53,11 +53,13 @@ def key_create(project_id: int, custodian: str, hint: str | None) -> None:
 def key_import(project_id: int, custodian: str, file: Path) -> None:
     """Import a PEM private key (PKCS#1 or PKCS#8) or an ODK Central managed-key archive (JSON)."""
     data = file.read_bytes()
-    if data.lstrip().startswith(b"{"):
-        archive = json.loads(data)
-        private_key = import_central_managed_key(archive, read_secret("The archive's passphrase"))
-    else:
-        private_key = load_private_key_pem(data)
+    try:
+        if data.lstrip().startswith(b"{"):
+            private_key = import_central_managed_key(json.loads(data), read_secret("The archive's passphrase"))
+        else:
+            private_key = load_private_key_pem(data)
+    except Problem as problem:
+        raise click.ClickException(problem.message) from None
     passphrase = read_secret("New passphrase for this server", confirm=True)
 
     def work(session, context):
@@ -66,10 +68,7 @@ def key_import(project_id: int, custodian: str, file: Path) -> None:
         republish_encrypted_forms(session, project)
         click.echo(f"Key {key.id} imported for project {project_id}.")
 
-    try:
-        _run(work)
-    except Problem as problem:
-        raise click.ClickException(problem.message) from None
+    _run(work)
 
 
 @key_group.command("add-custodian")
