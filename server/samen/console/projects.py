@@ -23,6 +23,7 @@ from samen.console.reading import CITY_FIELD, SubmissionReader, form_layout, pro
 from samen.console.unlock import key_status
 from samen.console.web import DISPLAY_ZONE, _, actor, console_token, current_locale, page, readable_project
 from samen.decrypting import record_decryption
+from samen.entities import intake as entity_intake
 from samen.keyring import custodians
 from samen.models import Form
 from samen.publishing import active_project_key
@@ -83,6 +84,13 @@ def _project_charts(db, project_id: int) -> ProjectCharts:
 
 @console.route("/projects/<int:project_id>")
 def project_page(project_id: int):
+    with services().database.session() as db:
+        readable_project(db, project_id)
+    if actor().can("key.unlock", project_id):
+        # Encrypted intakes that reached the server after this browser unlocked the key wait for its keys:
+        # while the unlock lasts, they are applied to the phones' follow-up lists whenever staff open the project.
+        entity_intake.process_for_session(services().database, services().blobs, project_id, console_token(),
+                                          actor_id=actor().id)
     with services().database.session() as db:
         project = readable_project(db, project_id)
         key = active_project_key(db, project_id)
