@@ -7,6 +7,8 @@ import io
 import zipfile
 from urllib.parse import urlsplit
 
+import msoffcrypto
+import openpyxl
 import pytest
 
 from api_client import sign_in
@@ -240,3 +242,29 @@ def test_other_formats_beside_the_csv(client, plain, suffix, media_type):
     response = get(client, user, f"/v1/projects/{seeded.project_id}/forms/{FORM_ID}/submissions.{suffix}", labels="true")
     assert response.status_code == 200 and response.mimetype == media_type
     assert len(response.data) > 100
+
+
+def test_an_api_export_can_be_password_protected_and_passphrase_guessing_pauses(client, services):
+    seeded = seed_form(services, encrypted=True)
+    submit(services, seeded, "uuid:enc-xlsx", SECRET)
+    user = sign_in(services, "manager@example.org", roles={seeded.project_id: "manager"})
+    url = f"/v1/projects/{seeded.project_id}/forms/{FORM_ID}/submissions.xlsx"
+    key_id = str(client.get(f"/v1/projects/{seeded.project_id}/forms/{FORM_ID}/submissions/keys",
+                            headers=user.headers).json[0]["id"])
+
+    weak = client.post(url, json={key_id: PASSPHRASE, "protectPassword": "short"}, headers=user.headers)
+    assert weak.status_code == 400 and weak.json["details"]["field"] == "protectPassword"
+    password = "a password for the analyst"
+    protected = client.post(url, json={key_id: PASSPHRASE, "protectPassword": password}, headers=user.headers)
+    assert protected.status_code == 200 and protected.headers["Cache-Control"] == "no-store"
+    assert SECRET.encode() not in protected.data
+    office = msoffcrypto.OfficeFile(io.BytesIO(protected.data))
+    office.load_key(password=password)
+    opened = io.BytesIO()
+    office.decrypt(opened)
+    sheet = list(openpyxl.load_workbook(opened, read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert sheet[1][sheet[0].index("name")] == SECRET
+
+    for _attempt in range(5):
+        assert client.post(url, json={key_id: "a guess"}, headers=user.headers).status_code == 400
+    assert client.post(url, json={key_id: PASSPHRASE}, headers=user.headers).status_code == 429

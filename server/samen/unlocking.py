@@ -10,26 +10,34 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from samen import keyring
 from samen.auth import check_attempts, record_failed_attempt
 from samen.blobs import BlobStore
+from samen.crypto.keys import RsaPrivateKey
 from samen.decrypting import KeyChain
 from samen.entities import intake as entity_intake
 from samen.problems import WrongPassphraseError
 
 
+def open_with_passphrase(session: Session, project_id: int, passphrase: str, *, actor_id: int,
+                         address: str | None) -> dict[int, RsaPrivateKey]:
+    """The project keys a passphrase opens, for one operation; wrong guesses count towards a pause."""
+    account = f"key-unlock:{project_id}:{actor_id}"
+    check_attempts(session, account, address)
+    try:
+        return keyring.unlock_with_passphrase(session, project_id, passphrase)
+    except WrongPassphraseError:
+        record_failed_attempt(session, account, address, "key.unlock.failure", actor_id=actor_id, project_id=project_id)
+        raise
+
+
 def unlock_for_session(database, blobs: BlobStore, project_id: int, passphrase: str, session_token: str, *,
                        minutes: float, actor_id: int, address: str | None) -> tuple[list[int], datetime]:
     """Unlock every project key the passphrase opens; returns their ids and when the unlock ends."""
-    account = f"key-unlock:{project_id}:{actor_id}"
     with database.session() as session:
-        check_attempts(session, account, address)
-        try:
-            keys = keyring.unlock_with_passphrase(session, project_id, passphrase)
-        except WrongPassphraseError:
-            record_failed_attempt(session, account, address, "key.unlock.failure", actor_id=actor_id,
-                                  project_id=project_id)
-            raise
+        keys = open_with_passphrase(session, project_id, passphrase, actor_id=actor_id, address=address)
         keyring.start_unlock(session, project_id, keys, session_token, minutes, actor_id)
         expires = keyring.unlock_expiry(session, project_id, session_token)
     # Entity changes of encrypted submissions waited for these keys; applied in their own transaction.
