@@ -6,13 +6,17 @@ import csv
 import io
 import json
 import zipfile
+from base64 import b64decode
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from conftest import FIXTURES
+from helpers import SIMPLE_FORM_MD, make_project, publish, xform
+from samen import keyring
 from samen.cli import main
-from samen.crypto.keys import load_private_key_pem
+from samen.crypto.keys import generate_private_key, load_private_key_pem, public_key_base64
 from samen.models import FormVersion, Project
 from samen.queries import find_form
 from submission_seed import FORM_ID, PASSPHRASE, SeededForm, seed_form, submit
@@ -81,8 +85,6 @@ def test_custodians_share_one_key_and_rotation_keeps_everything_readable(service
 
 
 def load_key_for_version(session, project_id: int, version: str, passphrase: str):
-    from samen import keyring
-
     opened = keyring.unlock_with_passphrase(session, project_id, passphrase)
     key_id = int(version.rsplit(":", 1)[1].rstrip("]"))
     return opened[key_id]
@@ -107,18 +109,11 @@ def test_central_managed_key_imports_with_its_passphrase_and_exports_as_pem(serv
     assert "Keep it offline" in exported.output
     private_key = load_private_key_pem(pem.read_bytes())
     public = json.loads(archive.read_text())["pubkey"]
-    from base64 import b64decode
-
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
     assert private_key.public_key().public_numbers() == load_pem_public_key(b64decode(public)).public_numbers()
     assert oct(pem.stat().st_mode & 0o777) == "0o600"
 
 
 def test_a_self_keyed_form_keeps_its_own_key_when_the_project_gets_one(services, samen):
-    from helpers import SIMPLE_FORM_MD, make_project, publish, xform
-    from samen.crypto.keys import generate_private_key, public_key_base64
-
     own_key = public_key_base64(generate_private_key().public_key())
     self_keyed = SIMPLE_FORM_MD.replace("|          | form_id  | version  | form_title  |",
                                         "|          | form_id  | version  | form_title  | public_key |")

@@ -25,11 +25,17 @@ class BlobStore:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def put(self, data: bytes) -> str:
+        """Store the bytes and return their digest."""
         digest = sha256_hex(data)
+        self.keep(digest, data)
+        return digest
+
+    def keep(self, digest: str, data: bytes) -> None:
+        """Make sure the file for bytes already hashed is on disk, and marked as wanted now."""
         target = self.path(digest)
         if target.exists() and target.stat().st_size == len(data):
             os.utime(target)  # a fresh mtime tells a concurrent clean-up (samen.retention) that it is wanted again
-            return digest
+            return
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
@@ -46,7 +52,6 @@ class BlobStore:
             os.fsync(folder)
         finally:
             os.close(folder)
-        return digest
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()

@@ -51,7 +51,7 @@ class IngestResult:
     version: SubmissionVersion
     created: bool
     declares_entity: bool = False  # the form creates or updates entities: apply (or queue) after commit
-    stored_files: tuple[str, ...] = ()  # attachment names this POST stored
+    stored_files: tuple[tuple[str, str], ...] = ()  # (attachment name, digest) of the files this POST stored
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,8 @@ def _check_names(files: dict[str, bytes]) -> None:
 
 
 def _store_files(session: Session, blobs: BlobStore, version: SubmissionVersion,
-                 files: dict[str, bytes]) -> tuple[str, ...]:
-    """Store the files this version expects and has not received yet; returns their names."""
+                 files: dict[str, bytes]) -> tuple[tuple[str, str], ...]:
+    """Store the files this version expects and has not received yet; returns their names and digests."""
     if not files:
         return ()
     stored = []
@@ -138,7 +138,7 @@ def _store_files(session: Session, blobs: BlobStore, version: SubmissionVersion,
             digest = blobs.put(data)  # durable on disk before the row that points at it commits
             record_blob(session, digest, len(data), None)
             attachment.blob_sha256 = digest
-            stored.append(attachment.name)
+            stored.append((attachment.name, digest))
     return tuple(stored)
 
 
@@ -233,10 +233,10 @@ def ingest_with_retry(database, blobs: BlobStore, project_id: int, incoming: Inc
         # The other request committed the same instance first: this one is now a resend.
         with database.session() as session:
             result = ingest_submission(session, blobs, project_id, incoming, actor)
-    for name in result.stored_files:
+    for name, digest in result.stored_files:
         # Identical bytes may have been on disk already and removed by a retention run that deleted their
         # last owner while this POST was in flight; after the commit the row protects the file, so put it back.
-        blobs.put(incoming.files[name])
+        blobs.keep(digest, incoming.files[name])  # already hashed: large media are not hashed twice
     if result.created and result.declares_entity:
         # Imported here: samen.entities reads plaintext through samen.decrypting, which imports this module.
         from samen.entities.intake import apply_after_ingest
