@@ -15,7 +15,8 @@ an iterable of (file name, bytes) that only the CSV zip includes (media/).
     write_export("xlsx", target, layout, rows, ExportOptions(language="Arabic (ar)", labels=True))
 
 Formats: "csv" (streams), "jsonl" (streams), "xlsx" (flat memory, assembled
-from scratch files at the end), "sav" (holds all rows in memory: see sav.py).
+from scratch files at the end), "sav" (flat memory, two passes over sealed
+scratch files: see sav.py).
 """
 
 from __future__ import annotations

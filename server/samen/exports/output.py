@@ -2,7 +2,7 @@
 
 Exports hold decrypted data. So every file here is created mode 0600, an
 interrupted export never leaves a half-written file under its final name, and
-scratch files (xlsxwriter's per-sheet files, the .sav before it is streamed)
+scratch files (xlsxwriter's per-sheet files, the SPSS writer's sealed rows)
 live in a private 0700 directory removed as soon as the export ends.
 """
 
@@ -55,7 +55,7 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
 
 @contextmanager
 def scratch_directory() -> Iterator[Path]:
-    """A private (0700) directory for files a library insists on writing, removed afterwards."""
+    """A private (0700) directory for an export's scratch files, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="samen-export-") as directory:
         yield Path(directory)
 
