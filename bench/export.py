@@ -3,7 +3,7 @@
 Each case runs in its own subprocess so that its peak resident memory
 (getrusage ru_maxrss) is its own: "peak" is the whole process, "growth" is
 the peak minus the process's size just before the export started (Python,
-pandas, pyxform and the layout). Submissions are generated on the fly (two
+pyxform and the layout). Submissions are generated on the fly (two
 repeat rows each, free text unique per submission), never held in a list,
 so growth is what the export itself keeps. The "rows" case only parses and
 tabulates, the floor under every writer. "encrypted" cases first encrypt each
