@@ -131,4 +131,5 @@ def submit(services, seeded: SeededForm, instance_id: str, name: str, *, media: 
             damaged = bytearray(files["submission.xml.enc"])
             damaged[20] ^= 0xFF
             files["submission.xml.enc"] = bytes(damaged)
-    ingest_with_retry(services.database, services.blobs, seeded.project_id, IncomingSubmission(xml, files), seeded.actor)
+    ingest_with_retry(services.database, services.blobs, seeded.project_id,
+                      lambda _session: seeded.actor, lambda: IncomingSubmission(xml, files))

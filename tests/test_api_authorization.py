@@ -84,7 +84,7 @@ def world(tmp_path_factory):
     with services.database.session() as session:
         result = ingest_submission(session, services.blobs, project_id,
                                    IncomingSubmission(xml=xml, files={"foto.jpg": b"jpeg"}), SYSTEM)
-        session.add(Comment(submission_id=result.submission.id, actor_id=0, body=SECRET_REMARK))
+        session.add(Comment(submission_id=result.submission_id, actor_id=0, body=SECRET_REMARK))
     people = {
         "admin": sign_in(services, "admin@example.org", admin=True),
         "manager": sign_in(services, "manager@example.org", roles={project_id: "manager"}),

@@ -72,9 +72,11 @@ def test_merged_versions_keep_old_columns_and_edits_show_only_the_current_versio
     new_xml = visit_instance("2", "uuid:new", "New layout").replace(b"<score>7.5</score>", b"<remarks>fine</remarks>")
     from samen.ingest import IncomingSubmission, ingest_with_retry
 
-    ingest_with_retry(services.database, services.blobs, seeded.project_id, IncomingSubmission(new_xml), seeded.actor)
+    ingest_with_retry(services.database, services.blobs, seeded.project_id,
+                      lambda _session: seeded.actor, lambda: IncomingSubmission(new_xml))
     edited = visit_instance("1", "uuid:old-2", "Old layout, corrected", deprecated_id="uuid:old")
-    ingest_with_retry(services.database, services.blobs, seeded.project_id, IncomingSubmission(edited), seeded.actor)
+    ingest_with_retry(services.database, services.blobs, seeded.project_id,
+                      lambda _session: seeded.actor, lambda: IncomingSubmission(edited))
 
     data, _summary = export(services, seeded, ExportRequest("csv"))
     rows = {row["KEY"]: row for row in read_zip_csv(data, "visits.csv")}

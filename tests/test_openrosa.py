@@ -161,6 +161,31 @@ def test_missing_xml_part_is_400(client, phone):
     assert b"xml_submission_file" in response.data
 
 
+def test_a_body_that_is_not_multipart_is_400(client, phone):
+    xml, _ = instance("simple", VERSION, {"city": "utrecht"})
+    response = client.post(f"{phone.prefix}/submission", data=xml, headers=COLLECT_HEADERS, content_type="text/xml")
+    assert response.status_code == 400
+    assert b"xml_submission_file" in response.data
+
+
+def test_a_cut_off_multipart_body_is_400_and_stores_nothing(client, services, phone):
+    xml, _ = instance("simple", VERSION, {"city": "utrecht"})
+    body = (b'--cut\r\nContent-Disposition: form-data; name="xml_submission_file"; filename="submission.xml"\r\n'
+            b"Content-Type: text/xml\r\n\r\n" + xml)  # the connection dropped before the closing boundary
+    response = client.post(f"{phone.prefix}/submission", data=body, headers=COLLECT_HEADERS,
+                           content_type="multipart/form-data; boundary=cut")
+    assert response.status_code == 400
+    assert stored(services) == []
+
+
+def test_a_revoked_phone_is_refused_before_its_upload_is_read(client, services, phone):
+    with services.database.session() as session:
+        session.get(AppUser, phone.app_user_id).revoked_at = utcnow()
+    response = client.post(f"{phone.prefix}/submission", data=b"--x\r\ngarbage", headers=COLLECT_HEADERS,
+                           content_type="multipart/form-data; boundary=x")
+    assert response.status_code == 403  # not 400: the body of a stranger is never parsed
+
+
 @pytest.mark.parametrize("body", [
     b"<data id='simple'><unclosed></data>",
     b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><data id="simple">&x;</data>',
@@ -203,6 +228,20 @@ def test_edit_with_deprecated_id_becomes_a_new_version(client, services, phone):
     assert versions[0].submission_id == versions[1].submission_id
     with services.database.session() as session:
         assert session.scalar(select(Submission)).review_state == "edited"
+
+
+def test_a_resent_edit_is_idempotent_and_a_new_instance_reusing_its_id_is_409(client, services, phone):
+    xml, first_id = instance("simple", VERSION, {"city": "utrecht"})
+    assert post(client, phone, xml).status_code == 201
+    edited, edit_id = instance("simple", VERSION, {"city": "rotterdam"}, deprecated_id=first_id)
+    assert post(client, phone, edited).status_code == 201
+    assert post(client, phone, edited).status_code == 201  # Collect did not hear the first answer
+    # The edit's instanceID is not a submission's own id, so only the versions' index can catch this one.
+    impostor, _ = instance("simple", VERSION, {"city": "arnhem"}, instance_id=edit_id)
+    response = post(client, phone, impostor)
+    assert response.status_code == 409
+    assert b"already received" in response.data
+    assert [version.xml for version in stored(services)] == [xml, edited]
 
 
 def test_form_without_instance_id_is_refused_at_publish(services):

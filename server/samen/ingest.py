@@ -3,21 +3,30 @@
 The same path serves phones (OpenRosa) and the REST API. A resend of the same
 instance with the same XML is how Collect retries and how split uploads
 arrive: it adds the files that are new and changes nothing else.
+
+This is the busiest path on the server (every phone's every send), so it is
+written in SQLAlchemy Core and costs one transaction: one SELECT for the
+project, form and version together, the inserts, the commit. A new instance
+is inserted without looking first; the unique (form, instanceID) index says
+whether it was a resend.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from samen.auth import Actor
 from samen.blobs import BlobStore, sha256_hex
 from samen.crypto.envelope import is_encrypted_envelope, parse_envelope
-from samen.models import Form, FormVersion, Submission, SubmissionAttachment, SubmissionVersion, utcnow
+from samen.models import Form, FormVersion, Project, Submission, SubmissionAttachment, SubmissionVersion, utcnow
 from samen.problems import (
     ForbiddenError,
     FormVersionNotFoundError,
@@ -26,7 +35,7 @@ from samen.problems import (
     NotFoundError,
     SubmissionConflictError,
 )
-from samen.queries import find_form, published_version, record_blob
+from samen.queries import insert_ignoring_duplicates, record_blob
 from samen.safexml import child, parse_xml
 from samen.xform import per_definition, read_xform
 
@@ -35,6 +44,9 @@ from samen.xform import per_definition, read_xform
 _SAFE_NAME = re.compile(r"^(?!\.\.?$)[^/\\\x00-\x1f\x7f]{1,255}$")
 
 PLAINTEXT_FOR_ENCRYPTED_FORM = "plaintext_for_encrypted_form"
+
+_projects, _forms, _form_versions = Project.__table__, Form.__table__, FormVersion.__table__
+_submissions, _versions, _attachments = Submission.__table__, SubmissionVersion.__table__, SubmissionAttachment.__table__
 
 
 @dataclass(frozen=True)
@@ -47,8 +59,8 @@ class IncomingSubmission:
 
 @dataclass(frozen=True)
 class IngestResult:
-    submission: Submission
-    version: SubmissionVersion
+    submission_id: int
+    version_id: int
     created: bool
     declares_entity: bool = False  # the form creates or updates entities: apply (or queue) after commit
     stored_files: tuple[tuple[str, str], ...] = ()  # (attachment name, digest) of the files this POST stored
@@ -63,6 +75,22 @@ class _Identity:
     instance_name: str | None
     encrypted: bool
     expected_files: tuple[str, ...] | None  # None: read from the form's binary fields
+
+
+@dataclass
+class _Target:
+    """The published form version a submission names; `xml` is read only if a memoised fact needs it."""
+
+    connection: Connection
+    form_id: int
+    version_id: int
+    sha256: str
+    public_key: str | None
+    key_id: int | None
+
+    @property
+    def xml(self) -> bytes:
+        return self.connection.scalar(select(_form_versions.c.xml).where(_form_versions.c.id == self.version_id))
 
 
 def _text(element) -> str | None:
@@ -100,10 +128,10 @@ _binary_paths = per_definition(_binary_paths_of)
 _declares_entity = per_definition(lambda form_xml: read_xform(form_xml).entity is not None)
 
 
-def _expected_files(identity: _Identity, xml: bytes, form_version: FormVersion) -> tuple[str, ...]:
+def _expected_files(identity: _Identity, xml: bytes, target: _Target) -> tuple[str, ...]:
     if identity.expected_files is not None:
         return identity.expected_files
-    paths = _binary_paths(form_version)
+    paths = _binary_paths(target)
     if not paths:
         return ()
     root = parse_xml(xml)
@@ -124,115 +152,170 @@ def _check_names(files: dict[str, bytes]) -> None:
             )
 
 
-def _store_files(session: Session, blobs: BlobStore, version: SubmissionVersion,
+# The project, the form and the published version a submission names, in one query. Built once:
+# phones send often, and building a statement costs more than running it.
+_FORM_TARGET = (
+    select(_forms.c.id, _forms.c.state, _form_versions.c.id, _form_versions.c.sha256,
+           _form_versions.c.public_key, _form_versions.c.key_id)
+    .select_from(
+        _projects
+        .outerjoin(_forms, and_(_forms.c.project_id == _projects.c.id, _forms.c.xml_form_id == bindparam("xml_form_id"),
+                                _forms.c.deleted_at.is_(None)))
+        .outerjoin(_form_versions, and_(_form_versions.c.form_id == _forms.c.id,
+                                        _form_versions.c.version == bindparam("version"),
+                                        _form_versions.c.published_at.is_not(None)))
+    )
+    .where(_projects.c.id == bindparam("project_id"), _projects.c.deleted_at.is_(None))
+)
+_EXISTING_VERSION = select(_versions.c.id, _versions.c.submission_id, _versions.c.xml_sha256, _versions.c.current).where(
+    _versions.c.form_id == bindparam("form_id"), _versions.c.instance_id == bindparam("instance_id"))
+_INSERT_VERSION = _versions.insert().returning(_versions.c.id)
+
+
+def _resolve_form(connection: Connection, project_id: int, identity: _Identity, actor: Actor) -> _Target:
+    """Each missing piece is its own 404: project, form, version."""
+    row = connection.execute(
+        _FORM_TARGET, {"project_id": project_id, "xml_form_id": identity.form_id, "version": identity.version}
+    ).first()
+    if row is None:
+        raise NotFoundError("There is no project with that id.")
+    form_id, state, version_id, sha256, public_key, key_id = row
+    if form_id is None:
+        raise NotFoundError(f"The form '{identity.form_id}' does not exist on this server. Download the current forms and try again.")
+    if not actor.can("submission.create", project_id, form_id):
+        raise ForbiddenError("This account may not submit to this form.")
+    if state == "closed":
+        raise NotAcceptedError(f"The form '{identity.form_id}' is closed and accepts no more submissions.")
+    if version_id is None:
+        raise FormVersionNotFoundError(
+            f"Version '{identity.version}' of form '{identity.form_id}' was never published here. Download the current form and fill it again.",
+        )
+    return _Target(connection, form_id, version_id, sha256, public_key, key_id)
+
+
+def _store_files(connection: Connection, blobs: BlobStore, version_id: int,
                  files: dict[str, bytes]) -> tuple[tuple[str, str], ...]:
     """Store the files this version expects and has not received yet; returns their names and digests."""
     if not files:
         return ()
     stored = []
-    for attachment in session.scalars(
-        select(SubmissionAttachment).where(SubmissionAttachment.submission_version_id == version.id)
-    ):
-        data = files.get(attachment.name)
-        if data is not None and attachment.blob_sha256 is None:
-            digest = blobs.put(data)  # durable on disk before the row that points at it commits
-            record_blob(session, digest, len(data), None)
-            attachment.blob_sha256 = digest
-            stored.append((attachment.name, digest))
+    missing = connection.execute(
+        select(_attachments.c.id, _attachments.c.name)
+        .where(_attachments.c.submission_version_id == version_id, _attachments.c.blob_sha256.is_(None))
+    )
+    for attachment_id, name in missing.all():
+        data = files.get(name)
+        if data is None:
+            continue
+        digest = blobs.put(data)  # durable on disk before the row that points at it commits
+        record_blob(connection, digest, len(data), None)
+        connection.execute(update(_attachments).where(_attachments.c.id == attachment_id).values(blob_sha256=digest))
+        stored.append((name, digest))
     return tuple(stored)
 
 
-def _resolve_form(session: Session, project_id: int, identity: _Identity, actor: Actor) -> tuple[Form, FormVersion]:
-    form = find_form(session, project_id, identity.form_id)
-    if form is None:
-        raise NotFoundError(f"The form '{identity.form_id}' does not exist on this server. Download the current forms and try again.")
-    if not actor.can("submission.create", project_id, form.id):
-        raise ForbiddenError("This account may not submit to this form.")
-    if form.state == "closed":
-        raise NotAcceptedError(f"The form '{identity.form_id}' is closed and accepts no more submissions.")
-    version = published_version(session, form, identity.version)
-    if version is None:
-        raise FormVersionNotFoundError(
-            f"Version '{identity.version}' of form '{identity.form_id}' was never published here. Download the current form and fill it again.",
+@functools.cache
+def _insert_submission(dialect_name: str):
+    """A new submission's row, or no row (None back) when its instanceID is already here."""
+    return insert_ignoring_duplicates(dialect_name, _submissions).returning(_submissions.c.id)
+
+
+def _existing_version(connection: Connection, form_id: int, instance_id: str):
+    return connection.execute(_EXISTING_VERSION, {"form_id": form_id, "instance_id": instance_id}).first()
+
+
+def _resend(connection: Connection, blobs: BlobStore, existing, identity: _Identity, xml_sha256: str,
+            incoming: IncomingSubmission) -> IngestResult:
+    """The same instance again: Collect retrying, or the next part of a split upload."""
+    if existing.xml_sha256 != xml_sha256:
+        raise SubmissionConflictError(
+            f"A different submission with instanceID {identity.instance_id} was already received. Nothing was changed.",
         )
-    return form, version
+    stored = _store_files(connection, blobs, existing.id, incoming.files)
+    return IngestResult(existing.submission_id, existing.id, created=False, stored_files=stored)
+
+
+def _edited_submission(connection: Connection, form_id: int, identity: _Identity, now) -> int:
+    """An edit (meta/deprecatedID) becomes the newest version of the submission it edits."""
+    previous = _existing_version(connection, form_id, identity.deprecated_id)
+    if previous is None:
+        raise NotFoundError(f"The submission {identity.deprecated_id} this edit replaces does not exist.")
+    if not previous.current:
+        raise SubmissionConflictError("This edit replaces a version that was already edited. Edit the newest version.")
+    connection.execute(update(_versions).where(_versions.c.id == previous.id).values(current=False))
+    connection.execute(update(_submissions).where(_submissions.c.id == previous.submission_id)
+                       .values(review_state="edited", updated_at=now))
+    return previous.submission_id
 
 
 def ingest_submission(session: Session, blobs: BlobStore, project_id: int, incoming: IncomingSubmission,
-                      actor: Actor) -> IngestResult:
-    """Store one POST of a submission; the caller commits and only then answers 201."""
+                      actor: Actor, *, look_first: bool = False) -> IngestResult:
+    """Store one POST of a submission; the caller commits and only then answers 201.
+
+    `look_first`: check for an earlier version before inserting (after a lost race, when the
+    instanceID may belong to an edit, which the submissions index does not cover)."""
     _check_names(incoming.files)
     identity = _identity(incoming.xml)
-    form, form_version = _resolve_form(session, project_id, identity, actor)
+    connection = session.connection()
+    target = _resolve_form(connection, project_id, identity, actor)
     xml_sha256 = sha256_hex(incoming.xml)
-
-    existing = session.scalar(
-        select(SubmissionVersion).where(SubmissionVersion.form_id == form.id, SubmissionVersion.instance_id == identity.instance_id)
-    )
-    if existing is not None:
-        if existing.xml_sha256 != xml_sha256:
-            raise SubmissionConflictError(
-                f"A different submission with instanceID {identity.instance_id} was already received. Nothing was changed.",
-            )
-        stored = _store_files(session, blobs, existing, incoming.files)
-        return IngestResult(session.get(Submission, existing.submission_id), existing, created=False, stored_files=stored)
+    if look_first or identity.deprecated_id:
+        existing = _existing_version(connection, target.form_id, identity.instance_id)
+        if existing is not None:
+            return _resend(connection, blobs, existing, identity, xml_sha256, incoming)
 
     now = utcnow()
-    submission = _submission_for(session, form, identity, actor, incoming, now)
-    flag = PLAINTEXT_FOR_ENCRYPTED_FORM if form_version.public_key and not identity.encrypted else None
-    version = SubmissionVersion(
-        submission_id=submission.id, form_id=form.id, form_version_id=form_version.id,
-        instance_id=identity.instance_id, instance_name=identity.instance_name, xml=incoming.xml,
-        xml_sha256=xml_sha256, encrypted=identity.encrypted,
-        key_id=form_version.key_id if identity.encrypted else None, flag=flag,
-        submitter_id=actor.id, device_id=incoming.device_id, user_agent=incoming.user_agent, created_at=now,
-    )
-    session.add(version)
-    session.flush()
-    for position, name in enumerate(_expected_files(identity, incoming.xml, form_version)):
-        session.add(SubmissionAttachment(submission_version_id=version.id, name=name, position=position))
-    session.flush()
-    stored = _store_files(session, blobs, version, incoming.files)
-    return IngestResult(submission, version, created=True, declares_entity=_declares_entity(form_version),
+    if identity.deprecated_id:
+        submission_id = _edited_submission(connection, target.form_id, identity, now)
+    else:
+        submission_id = connection.scalar(_insert_submission(connection.dialect.name), {
+            "form_id": target.form_id, "instance_id": identity.instance_id, "submitter_id": actor.id,
+            "submitter_kind": actor.kind, "device_id": incoming.device_id, "created_at": now,
+        })
+        if submission_id is None:  # the index says: this instance was received before
+            existing = _existing_version(connection, target.form_id, identity.instance_id)
+            if existing is None:
+                raise SubmissionConflictError(
+                    f"A submission with instanceID {identity.instance_id} exists but has no such version. Nothing was changed.")
+            return _resend(connection, blobs, existing, identity, xml_sha256, incoming)
+
+    flag = PLAINTEXT_FOR_ENCRYPTED_FORM if target.public_key and not identity.encrypted else None
+    version_id = connection.scalar(_INSERT_VERSION, {
+        "submission_id": submission_id, "form_id": target.form_id, "form_version_id": target.version_id,
+        "instance_id": identity.instance_id, "instance_name": identity.instance_name, "xml": incoming.xml,
+        "xml_sha256": xml_sha256, "current": True, "encrypted": identity.encrypted,
+        "key_id": target.key_id if identity.encrypted else None, "flag": flag, "submitter_id": actor.id,
+        "device_id": incoming.device_id, "user_agent": incoming.user_agent, "created_at": now,
+    })
+    expected = _expected_files(identity, incoming.xml, target)
+    if expected:
+        connection.execute(_attachments.insert(), [
+            {"submission_version_id": version_id, "name": name, "position": position}
+            for position, name in enumerate(expected)
+        ])
+    stored = _store_files(connection, blobs, version_id, incoming.files)
+    return IngestResult(submission_id, version_id, created=True, declares_entity=_declares_entity(target),
                         stored_files=stored)
 
 
-def _submission_for(session, form, identity, actor, incoming, now) -> Submission:
-    """The logical submission: a new one, or, for an edit (meta/deprecatedID), the one it edits."""
-    if identity.deprecated_id:
-        previous = session.scalar(
-            select(SubmissionVersion).where(
-                SubmissionVersion.form_id == form.id, SubmissionVersion.instance_id == identity.deprecated_id
-            )
-        )
-        if previous is None:
-            raise NotFoundError(f"The submission {identity.deprecated_id} this edit replaces does not exist.")
-        if not previous.current:
-            raise SubmissionConflictError("This edit replaces a version that was already edited. Edit the newest version.")
-        previous.current = False
-        submission = session.get(Submission, previous.submission_id)
-        submission.review_state = "edited"
-        submission.updated_at = now
-        return submission
-    submission = Submission(
-        form_id=form.id, instance_id=identity.instance_id, submitter_id=actor.id, submitter_kind=actor.kind,
-        device_id=incoming.device_id, created_at=now,
-    )
-    session.add(submission)
-    session.flush()
-    return submission
+def ingest_with_retry(database, blobs: BlobStore, project_id: int, actor_of: Callable[[Session], Actor],
+                      read_incoming: Callable[[], IncomingSubmission]) -> IngestResult:
+    """Commit one POST in one transaction. `actor_of` authenticates inside it before `read_incoming`
+    parses the body, so a stranger's upload is refused unread. Two identical POSTs racing each
+    other both end in 201 with one row."""
+    read_once = functools.cache(read_incoming)
 
-
-def ingest_with_retry(database, blobs: BlobStore, project_id: int, incoming: IncomingSubmission,
-                      actor: Actor) -> IngestResult:
-    """Commit one POST. Two identical POSTs racing each other both end in 201 with one row."""
-    try:
+    def attempt(look_first: bool) -> IngestResult:
         with database.session() as session:
-            result = ingest_submission(session, blobs, project_id, incoming, actor)
+            actor = actor_of(session)
+            return ingest_submission(session, blobs, project_id, read_once(), actor, look_first=look_first)
+
+    try:
+        result = attempt(look_first=False)
     except IntegrityError:
         # The other request committed the same instance first: this one is now a resend.
-        with database.session() as session:
-            result = ingest_submission(session, blobs, project_id, incoming, actor)
+        result = attempt(look_first=True)
+    incoming = read_once()
     for name, digest in result.stored_files:
         # Identical bytes may have been on disk already and removed by a retention run that deleted their
         # last owner while this POST was in flight; after the commit the row protects the file, so put it back.
@@ -241,5 +324,5 @@ def ingest_with_retry(database, blobs: BlobStore, project_id: int, incoming: Inc
         # Imported here: samen.entities reads plaintext through samen.decrypting, which imports this module.
         from samen.entities.intake import apply_after_ingest
 
-        apply_after_ingest(database, blobs, project_id, result.version.id)  # own transaction; never raises
+        apply_after_ingest(database, blobs, project_id, result.version_id)  # own transaction; never raises
     return result

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
-from samen.models import Blob, Form, FormVersion, Project
+from samen.models import Blob, Form, Project
 from samen.problems import NotFoundError
 
 
@@ -31,17 +33,14 @@ def get_form(session: Session, project_id: int, xml_form_id: str) -> Form:
     return form
 
 
-def published_version(session: Session, form: Form, version: str) -> FormVersion | None:
-    return session.scalar(
-        select(FormVersion).where(
-            FormVersion.form_id == form.id, FormVersion.version == version, FormVersion.published_at.is_not(None)
-        )
-    )
+def insert_ignoring_duplicates(dialect_name: str, table: Table | type) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING, on either database: with RETURNING, no row means it was there already."""
+    insert = pg_insert if dialect_name == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing()
 
 
-def record_blob(session: Session, sha256: str, size: int, content_type: str | None) -> None:
+def record_blob(executor: Session | Connection, sha256: str, size: int, content_type: str | None) -> None:
     """Insert the row for a blob unless another request already did (same bytes, same digest)."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(Blob).values(sha256=sha256, size=size, content_type=content_type).on_conflict_do_nothing()
-    )
+    dialect = executor.dialect if isinstance(executor, Connection) else executor.get_bind().dialect
+    executor.execute(insert_ignoring_duplicates(dialect.name, Blob).values(sha256=sha256, size=size,
+                                                                          content_type=content_type))

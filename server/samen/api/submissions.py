@@ -18,7 +18,7 @@ from samen.api.keys import caller_key_chain
 from samen.app import services
 from samen.auth import Actor
 from samen.decrypting import read_submission, record_decryption
-from samen.ingest import IncomingSubmission, ingest_with_retry
+from samen.ingest import IncomingSubmission, IngestResult, ingest_with_retry
 from samen.models import Comment, Form, Submission, SubmissionVersion, utcnow
 from samen.problems import DecryptionError, MalformedRequestError, NotFoundError, SubmissionConflictError
 from samen.safexml import child, parse_xml
@@ -63,6 +63,12 @@ def _deprecated_id(xml: bytes) -> str | None:
     return deprecated.text.strip() if deprecated is not None and deprecated.text else None
 
 
+def _ingested_json(database, result: IngestResult):
+    with database.session() as session:
+        submission = session.get(Submission, result.submission_id)
+        return json_response(submission_json(submission, session.get(SubmissionVersion, result.version_id)))
+
+
 @api.get(F + "/submissions")
 def list_submissions(project_id: int, xml_form_id: str):
     """Every submission's metadata, oldest first (streamed)."""
@@ -91,8 +97,9 @@ def create_submission(project_id: int, xml_form_id: str):
     with database.session() as session:
         actor = request_actor(session)
         form = form_for(session, actor, project_id, xml_form_id, "submission.create")
-    result = ingest_with_retry(database, services().blobs, project_id, _incoming(form), actor)
-    return json_response(submission_json(result.submission, result.version))
+    incoming = _incoming(form)
+    result = ingest_with_retry(database, services().blobs, project_id, lambda _session: actor, lambda: incoming)
+    return _ingested_json(database, result)
 
 
 @api.get(S)
@@ -140,8 +147,8 @@ def edit_submission(project_id: int, xml_form_id: str, instance_id: str):
         raise SubmissionConflictError(
             f"meta/deprecatedID must be {current.instance_id}, the current version of this submission.",
             instanceId=instance_id)
-    result = ingest_with_retry(database, services().blobs, project_id, incoming, actor)
-    return json_response(submission_json(result.submission, result.version))
+    result = ingest_with_retry(database, services().blobs, project_id, lambda _session: actor, lambda: incoming)
+    return _ingested_json(database, result)
 
 
 @api.patch(S)

@@ -19,10 +19,11 @@ from samen.auth import Actor, app_user_actor
 from samen.entities import lists as entity_lists
 from samen.entities import store as entity_store
 from samen.entities.formats import integrity_document
-from samen.ingest import IncomingSubmission, ingest_with_retry
+from samen.ingest import ingest_with_retry
 from samen.models import Form, FormAttachment, FormVersion
 from samen.openrosa import responses
-from samen.problems import AuthenticationError, MalformedRequestError, MissingParameterError, NotFoundError, Problem
+from samen.openrosa.upload import incoming_submission
+from samen.problems import AuthenticationError, MalformedRequestError, NotFoundError, Problem
 from samen.queries import get_form, get_project
 from samen.request_auth import web_actor
 
@@ -196,17 +197,7 @@ def submission_head(project_id: int, token: str | None = None) -> Response:
 @_routes("/submission", methods=["POST"])
 def submission_post(project_id: int, token: str | None = None) -> Response:
     _require_openrosa_header()
-    database = services().database
-    with database.session() as session:
-        actor = _actor(session, token)
-        get_project(session, project_id)
-    xml_part = request.files.get("xml_submission_file")
-    if xml_part is None:
-        raise MissingParameterError("The upload has no xml_submission_file part. Update ODK Collect and send again.")
-    files = {name: part.read() for name, part in request.files.items() if name != "xml_submission_file"}
-    incoming = IncomingSubmission(
-        xml=xml_part.read(), files=files, device_id=request.args.get("deviceID"),
-        user_agent=request.headers.get("User-Agent"),
-    )
-    ingest_with_retry(database, services().blobs, project_id, incoming, actor)
+    settings = services().settings
+    ingest_with_retry(services().database, services().blobs, project_id, lambda session: _actor(session, token),
+                      lambda: incoming_submission(request, settings.max_upload_bytes))
     return responses.message_response(SUCCESS, "submit_success", 201)
