@@ -8,6 +8,7 @@ Prints submissions/second and p50/p95 latency per database and client count.
 from __future__ import annotations
 
 import argparse
+import http.client
 import statistics
 import sys
 import tempfile
@@ -16,8 +17,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import requests
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import _drop_postgres_database, _postgres_database, start_live_server  # noqa: E402
@@ -43,21 +43,40 @@ def submission(index: int) -> bytes:
             "</instanceID></meta></data>").encode()
 
 
-def post_all(url: str, bodies: list[bytes], clients: int) -> tuple[float, list[float]]:
-    sessions: dict[int, requests.Session] = {}
+def collect_request(body: bytes) -> tuple[bytes, dict[str, str]]:
+    """The multipart body and headers OkHttp sends for one instance: a fresh boundary, per-part lengths."""
+    boundary = str(uuid.uuid4())
+    payload = b"".join([
+        f"--{boundary}\r\n".encode(),
+        b'Content-Disposition: form-data; name="xml_submission_file"; filename="submission.xml"\r\n',
+        f"Content-Type: text/xml\r\nContent-Length: {len(body)}\r\n\r\n".encode(), body,
+        f"\r\n--{boundary}--\r\n".encode(),
+    ])
+    return payload, {**COLLECT_HEADERS, "Content-Type": f"multipart/form-data; boundary={boundary}"}
 
-    def post(body: bytes) -> float:
-        session = sessions.setdefault(threading.get_ident(), requests.Session())  # Collect keeps connections alive
+
+def post_all(url: str, bodies: list[bytes], clients: int) -> tuple[float, list[float]]:
+    """Each client keeps one connection alive, as Collect does; http.client keeps the client's own cost low."""
+    target = urlsplit(url)
+    path = f"{target.path}?deviceID=collect:bench"
+    requests_ = [collect_request(body) for body in bodies]
+    local = threading.local()
+
+    def post(request: tuple[bytes, dict[str, str]]) -> float:
+        if not hasattr(local, "connection"):
+            local.connection = http.client.HTTPConnection(target.hostname, target.port)
+        payload, headers = request
         started = time.perf_counter()
-        response = session.post(url, params={"deviceID": "collect:bench"}, headers=COLLECT_HEADERS,
-                                files=[("xml_submission_file", ("submission.xml", body, "text/xml"))])
-        if response.status_code != 201:
-            raise RuntimeError(f"{response.status_code}: {response.text[:200]}")
+        local.connection.request("POST", path, payload, headers)
+        response = local.connection.getresponse()
+        answer = response.read()
+        if response.status != 201:
+            raise RuntimeError(f"{response.status}: {answer[:200]!r}")
         return time.perf_counter() - started
 
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        latencies = list(pool.map(post, bodies))
+        latencies = list(pool.map(post, requests_))
     return time.perf_counter() - started, latencies
 
 
