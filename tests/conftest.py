@@ -134,7 +134,8 @@ def start_live_server(data_dir: Path, database_url: str | None, workers: int = 2
     log_file = data_dir / "server.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "samen.cli", "serve", "--workers", str(workers), "--port", str(port)],  # as staff start it
-        env=env, stdout=subprocess.DEVNULL, stderr=log_file.open("wb"),  # a pipe nobody reads would fill and stall
+        # Files, not pipes: a pipe nobody reads would fill and stall the server. stdout is the access log.
+        env=env, stdout=(data_dir / "access.log").open("wb"), stderr=log_file.open("wb"),
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import time
 
 import pytest
 import requests
@@ -80,6 +81,21 @@ def test_revoking_the_app_user_locks_the_phone_out(live_server, phone_url):
     assert refused.status_code == 403
     assert "WWW-Authenticate" not in refused.headers  # a 401 would make Collect ask for a password
     assert token not in refused.text
+
+
+def test_the_access_log_records_phone_requests_without_their_token(live_server, phone_url):
+    token = phone_url.split("/v1/key/")[1].split("/")[0]
+    assert requests.get(f"{phone_url}/formList", params={"deviceID": DEVICE_ID}, headers=COLLECT_HEADERS).ok
+    xml, _ = instance("simple", "2026110101", {"city": "utrecht"})
+    assert requests.post(f"{phone_url}/submission", params={"deviceID": DEVICE_ID}, headers=COLLECT_HEADERS,
+                         files=collect_multipart(xml, {})).status_code == 201
+    access_log = live_server.env_data_dir / "access.log"
+    deadline = time.monotonic() + 10
+    while access_log.read_text().count("/v1/key/[token]/projects/") < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)  # gunicorn writes the line after the response
+    logged = access_log.read_text() + (live_server.env_data_dir / "server.log").read_text()
+    assert 'POST /v1/key/[token]/projects/' in logged
+    assert token not in logged
 
 
 def test_qr_payload_decodes_to_collect_settings(live_server, tmp_path):

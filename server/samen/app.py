@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from samen.blobs import BlobStore
 from samen.config import Settings, settings_from_env
 from samen.db import Database
+from samen.log_redaction import RedactingFlask
 
 
 @dataclass
@@ -29,7 +30,7 @@ def services() -> Services:
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. No side effects: the schema is created by `samen init`, not here."""
     settings = settings_from_env().with_overrides(config)
-    app = Flask(__name__)
+    app = RedactingFlask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.config["SECRET_KEY"] = settings.secret_key or _stored_secret_key(settings) or secrets.token_hex(32)
     app.config["SESSION_COOKIE_HTTPONLY"] = True

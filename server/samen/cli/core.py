@@ -89,8 +89,8 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     """Serve with gunicorn (a production WSGI server)."""
     # Threaded workers keep connections alive: Collect sends a HEAD and then the POST on one connection.
     argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
-            "--threads", str(threads), "--bind", f"{host}:{port}", "--access-logfile", "-", "--timeout", "300",
-            "samen.wsgi:app"]
+            "--threads", str(threads), "--bind", f"{host}:{port}", "--timeout", "300",
+            "--access-logfile", "-", "--logger-class", "samen.log_redaction.AccessLogger", "samen.wsgi:app"]
     click.echo(f"SAMEN Forms at http://{host}:{port}/  (phones: create an app user and scan its QR code)")
     os.execv(sys.executable, argv)
 
