@@ -160,7 +160,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--formats", default="rows,csv,xlsx,sav,jsonl")
     parser.add_argument("--encrypted-sizes", default="10000")
-    parser.add_argument("--encrypted-formats", default="csv")
+    parser.add_argument("--encrypted-formats", default="csv,xlsx,sav,jsonl")
     parser.add_argument("--case", nargs=3, metavar=("FORMAT", "SIZE", "MODE"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
 

@@ -2,14 +2,20 @@
 
     .venv/bin/python bench/ingest.py [--n 2000] [--workers 4] [--postgres URL]
 
-Prints submissions/second and p50/p95 latency per database and client count.
+Prints submissions/second, p50/p95 latency and the CPU time the server's
+processes (and PostgreSQL's) spent per submission, per database and client
+count. The "floor" row is bench/floor_app.py under the same gunicorn: the
+upload parsed and answered, no database; the client shares the machine's
+cores with the server, as it would on any single test machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -90,6 +96,59 @@ def prepare(server) -> str:
     return base + "/submission"
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes and all their descendants, from /proc (Linux)."""
+
+    def ticks(pid: int) -> int:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return 0  # ended meanwhile
+        return int(fields[11]) + int(fields[12]) + sum(ticks(int(child)) for child in children)
+
+    return sum(ticks(pid) for pid in pids) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    return [int(path.parent.name) for path in Path("/proc").glob("[0-9]*/comm")
+            if path.read_text().strip() in ("postgres", "postmaster")]
+
+
+def measure(label: str, url: str, server_pid: int, n: int, rows: list) -> None:
+    post_all(url, [submission(i) for i in range(50)], 4)  # warm up every worker
+    for clients in (1, 4):
+        bodies = [submission(i) for i in range(n)]
+        server_cpu, database_cpu = cpu_seconds([server_pid]), cpu_seconds(postgres_pids())
+        seconds, latencies = post_all(url, bodies, clients)
+        server_cpu = cpu_seconds([server_pid]) - server_cpu
+        database_cpu = cpu_seconds(postgres_pids()) - database_cpu if label == "postgresql" else None
+        quantiles = statistics.quantiles(latencies, n=100)
+        rows.append((label, clients, n, seconds, n / seconds, quantiles[49] * 1000, quantiles[94] * 1000,
+                     server_cpu / n * 1000, None if database_cpu is None else database_cpu / n * 1000))
+
+
+def floor_server(workers: int) -> tuple[subprocess.Popen, str]:
+    from conftest import _free_port
+    from samen.cli.core import gunicorn_argv
+
+    port = _free_port()
+    argv = gunicorn_argv("127.0.0.1", port, workers, 4, app="floor_app:app")
+    process = subprocess.Popen([*argv[:-1], "--chdir", str(Path(__file__).parent), argv[-1]],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/submission"
+    for _ in range(100):
+        probe = http.client.HTTPConnection("127.0.0.1", port)
+        try:
+            probe.request("GET", "/")
+            return process, url
+        except OSError:
+            time.sleep(0.1)
+        finally:
+            probe.close()
+    raise RuntimeError("the floor server did not start")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=2000)
@@ -98,7 +157,13 @@ def main() -> None:
                         help="a PostgreSQL server to create a scratch database on ('' to skip)")
     args = parser.parse_args()
 
-    rows = []
+    rows: list = []
+    process, url = floor_server(args.workers)
+    try:
+        measure("floor", url, process.pid, args.n, rows)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
     for database in ("sqlite", "postgresql") if args.postgres else ("sqlite",):
         import conftest
 
@@ -106,22 +171,20 @@ def main() -> None:
         db_url = _postgres_database() if database == "postgresql" else None
         server = start_live_server(Path(tempfile.mkdtemp()), db_url, workers=args.workers)
         try:
-            url = prepare(server)
-            post_all(url, [submission(i) for i in range(50)], 1)  # warm up every worker
-            for clients in (1, 4):
-                seconds, latencies = post_all(url, [submission(i) for i in range(args.n)], clients)
-                quantiles = statistics.quantiles(latencies, n=100)
-                rows.append((database, clients, args.n, seconds, args.n / seconds, quantiles[49] * 1000, quantiles[94] * 1000))
+            measure(database, prepare(server), server.process.pid, args.n, rows)
         finally:
             server.process.terminate()
             server.process.wait(timeout=10)
             if db_url:
                 _drop_postgres_database(db_url)
 
-    print(f"\ningest bench: {args.n} plaintext submissions of ~1.3 KB, gunicorn --workers {args.workers}")
-    print(f"{'database':<11}{'clients':>8}{'n':>7}{'seconds':>9}{'subs/s':>9}{'p50 ms':>8}{'p95 ms':>8}")
-    for database, clients, n, seconds, rate, p50, p95 in rows:
-        print(f"{database:<11}{clients:>8}{n:>7}{seconds:>9.2f}{rate:>9.0f}{p50:>8.1f}{p95:>8.1f}")
+    print(f"\ningest bench: {args.n} plaintext submissions of ~1.3 KB, gunicorn --workers {args.workers} --threads 4")
+    print(f"{'server':<11}{'clients':>8}{'n':>7}{'seconds':>9}{'subs/s':>9}{'p50 ms':>8}{'p95 ms':>8}"
+          f"{'server CPU ms':>15}{'PG CPU ms':>11}")
+    for label, clients, n, seconds, rate, p50, p95, server_ms, database_ms in rows:
+        database_column = f"{database_ms:>11.2f}" if database_ms is not None else f"{'-':>11}"
+        print(f"{label:<11}{clients:>8}{n:>7}{seconds:>9.2f}{rate:>9.0f}{p50:>8.1f}{p95:>8.1f}"
+              f"{server_ms:>15.2f}{database_column}")
 
 
 if __name__ == "__main__":

@@ -80,6 +80,14 @@ def init_command(default_project: str | None, forms_dir: Path | None) -> None:
     click.echo(f"Database ready: {context.settings.sqlalchemy_url.split('@')[-1]}")
 
 
+def gunicorn_argv(host: str, port: int, workers: int, threads: int, app: str = "samen.wsgi:app") -> list[str]:
+    """How `samen serve` runs gunicorn (bench/ingest.py runs its no-database floor the same way)."""
+    # Threaded workers keep connections alive: Collect sends a HEAD and then the POST on one connection.
+    return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
+            "--threads", str(threads), "--bind", f"{host}:{port}", "--timeout", "300",
+            "--access-logfile", "-", "--logger-class", "samen.log_redaction.AccessLogger", app]
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8383, show_default=True, type=int)
@@ -87,12 +95,8 @@ def init_command(default_project: str | None, forms_dir: Path | None) -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
 def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     """Serve with gunicorn (a production WSGI server)."""
-    # Threaded workers keep connections alive: Collect sends a HEAD and then the POST on one connection.
-    argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
-            "--threads", str(threads), "--bind", f"{host}:{port}", "--timeout", "300",
-            "--access-logfile", "-", "--logger-class", "samen.log_redaction.AccessLogger", "samen.wsgi:app"]
     click.echo(f"SAMEN Forms at http://{host}:{port}/  (phones: create an app user and scan its QR code)")
-    os.execv(sys.executable, argv)
+    os.execv(sys.executable, gunicorn_argv(host, port, workers, threads))
 
 
 @click.group("user")
