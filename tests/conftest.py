@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from api_client import sign_in
+from helpers import make_project
 from samen.app import create_app
 from samen.auth import Actor
 from samen.db import Database
@@ -96,6 +98,22 @@ def app(database_url, tmp_path):
 @pytest.fixture
 def services(app):
     return app.extensions["samen"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def admin(services):
+    """An administrator with a bearer session for the API."""
+    return sign_in(services, "admin@example.org", admin=True)
+
+
+@pytest.fixture
+def project_id(services):
+    return make_project(services)
 
 
 @dataclass

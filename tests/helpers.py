@@ -36,6 +36,16 @@ SIMPLE_FORM_MD = """
 |          | simple   | 2026110101 | Simple form |
 """
 
+MEDIA_FORM_MD = """
+| survey   |          |          |             |
+|          | type     | name     | label       | image |
+|          | note     | intro    | Welkom      | logo.png |
+|          | text     | remarks  | Remarks     |       |
+| settings |          |          |             |
+|          | form_id  | version  |             |
+|          | media    | v1       |             |
+"""
+
 
 def xform(md: str, validate: bool = False) -> bytes:
     return convert(xlsform=md, file_type=".md", validate=validate).xform.encode("utf-8")

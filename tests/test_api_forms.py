@@ -7,32 +7,7 @@ import hashlib
 import pytest
 
 from api_client import XLSX_TYPE, path_part, sign_in, xlsx
-from helpers import SIMPLE_FORM_MD, make_project, xform
-
-MEDIA_FORM_MD = """
-| survey   |          |          |             |
-|          | type     | name     | label       | image |
-|          | note     | intro    | Welkom      | logo.png |
-|          | text     | remarks  | Remarks     |       |
-| settings |          |          |             |
-|          | form_id  | version  |             |
-|          | media    | v1       |             |
-"""
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def admin(services):
-    return sign_in(services, "admin@example.org", admin=True)
-
-
-@pytest.fixture
-def project_id(services):
-    return make_project(services)
+from helpers import MEDIA_FORM_MD, SIMPLE_FORM_MD, xform
 
 
 def upload(client, admin, project_id, body, content_type="application/xml", query="", headers=None):

@@ -22,16 +22,6 @@ PASSPHRASE = "een lange geheime zin"
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def admin(services):
-    return sign_in(services, "admin@example.org", admin=True)
-
-
-@pytest.fixture
 def form_url(client, services, admin):
     project_id = make_project(services)
     response = client.post(f"/v1/projects/{project_id}/forms", data=xform(SIMPLE_FORM_MD),

@@ -30,7 +30,7 @@ from samen.blobs import BlobStore
 from samen.config import Settings
 from samen.db import Database
 from samen.decrypting import KEY_LOCKED, KeyChain, readable_submissions, record_decryption
-from samen.models import Dataset, Entity, Form, SubmissionVersion, utcnow
+from samen.models import Dataset, Entity, Form, Submission, SubmissionVersion, utcnow
 from samen.participant_code import normalise_code, normalise_self_code
 from samen.problems import InvalidXmlError, KeyLockedError, MalformedRequestError, Problem
 from samen.queries import get_project
@@ -107,12 +107,16 @@ class ErasurePlan:
 
 
 def find_participant(session: Session, blobs: BlobStore, project_id: int, code: str, keys: KeyChain) -> ErasurePlan:
-    """Every submission (any version) and entity of the project linked to the code."""
+    """Every submission (any version) and entity of the project linked to the code.
+
+    A draft's test submissions are not searched: they are deleted with their draft."""
     get_project(session, project_id)
     plan = ErasurePlan(project_id)
     forms = dict(session.execute(select(Form.id, Form.xml_form_id).where(Form.project_id == project_id)).all())
-    versions = session.scalars(select(SubmissionVersion).where(SubmissionVersion.form_id.in_(list(forms)))
-                               .order_by(SubmissionVersion.id).execution_options(yield_per=200))
+    versions = session.scalars(
+        select(SubmissionVersion).join(Submission, Submission.id == SubmissionVersion.submission_id)
+        .where(SubmissionVersion.form_id.in_(list(forms)), Submission.draft.is_(False))
+        .order_by(SubmissionVersion.id).execution_options(yield_per=200))
     matched: dict[str, set[int]] = {}
     matched_versions: list[int] = []
     for readable in readable_submissions(session, blobs, versions, keys):

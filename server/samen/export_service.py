@@ -126,8 +126,10 @@ def is_encrypted(session: Session, form: Form) -> bool:
 
 def submissions_condition(form: Form, since: datetime | None = None, until: datetime | None = None,
                           condition: ColumnElement | None = None) -> ColumnElement:
-    """Current, not deleted versions of the form's submissions, within the dates and the condition."""
-    parts = [SubmissionVersion.form_id == form.id, SubmissionVersion.current.is_(True), Submission.deleted_at.is_(None)]
+    """Current, not deleted versions of the form's real submissions (no draft's test submissions), within the
+    dates and the condition."""
+    parts = [SubmissionVersion.form_id == form.id, SubmissionVersion.current.is_(True), Submission.deleted_at.is_(None),
+             Submission.draft.is_(False)]
     if since is not None:
         parts.append(Submission.created_at >= since)
     if until is not None:

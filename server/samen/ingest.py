@@ -4,6 +4,12 @@ The same path serves phones (OpenRosa) and the REST API. A resend of the same
 instance with the same XML is how Collect retries and how split uploads
 arrive: it adds the files that are new and changes nothing else.
 
+A phone set up with a draft's testing QR code sends test data (Central's
+`/v1/test/{token}/…`): a `DraftTester` in place of an actor. Its submissions
+go to that draft only, are stored as drafts (`Submission.draft`) and never
+touch entity lists; an instanceID stays on the side, test or real, it was
+first received on.
+
 This is the busiest path on the server (every phone's every send), so it is
 written in SQLAlchemy Core and costs one transaction: one SELECT for the
 project, form and version together, the inserts, the commit. A new instance
@@ -67,6 +73,23 @@ class IngestResult:
 
 
 @dataclass(frozen=True)
+class DraftTester:
+    """Whoever holds a draft's testing token: may send test submissions to that draft, and nothing else."""
+
+    xml_form_id: str
+    form_id: int
+    version_id: int
+    version: str  # as the tester's phone got it: with the project key's suffix when the form is encrypted
+    sha256: str
+    public_key: str | None
+    key_id: int | None
+
+
+Submitter = Actor | DraftTester
+DRAFT_TESTER = "draft"  # Submission.submitter_kind of test submissions: no actor sent them
+
+
+@dataclass(frozen=True)
 class _Identity:
     form_id: str
     version: str
@@ -79,7 +102,7 @@ class _Identity:
 
 @dataclass
 class _Target:
-    """The published form version a submission names; `xml` is read only if a memoised fact needs it."""
+    """The form version a submission names; `xml` is read only if a memoised fact needs it."""
 
     connection: Connection
     form_id: int
@@ -87,6 +110,7 @@ class _Target:
     sha256: str
     public_key: str | None
     key_id: int | None
+    draft: bool = False  # the draft under test, not a published version
 
     @property
     def xml(self) -> bytes:
@@ -167,8 +191,11 @@ _FORM_TARGET = (
     )
     .where(_projects.c.id == bindparam("project_id"), _projects.c.deleted_at.is_(None))
 )
-_EXISTING_VERSION = select(_versions.c.id, _versions.c.submission_id, _versions.c.xml_sha256, _versions.c.current).where(
-    _versions.c.form_id == bindparam("form_id"), _versions.c.instance_id == bindparam("instance_id"))
+_EXISTING_VERSION = (
+    select(_versions.c.id, _versions.c.submission_id, _versions.c.xml_sha256, _versions.c.current, _submissions.c.draft)
+    .join(_submissions, _submissions.c.id == _versions.c.submission_id)
+    .where(_versions.c.form_id == bindparam("form_id"), _versions.c.instance_id == bindparam("instance_id"))
+)
 _INSERT_VERSION = _versions.insert().returning(_versions.c.id)
 
 
@@ -191,6 +218,19 @@ def _resolve_form(connection: Connection, project_id: int, identity: _Identity, 
             f"Version '{identity.version}' of form '{identity.form_id}' was never published here. Download the current form and fill it again.",
         )
     return _Target(connection, form_id, version_id, sha256, public_key, key_id)
+
+
+def _draft_target(connection: Connection, identity: _Identity, tester: DraftTester) -> _Target:
+    """The draft the tester's token opened, if the submission is for it."""
+    if identity.form_id != tester.xml_form_id:
+        raise NotFoundError(f"This phone is set up to test the draft of '{tester.xml_form_id}' only. "
+                            f"Send '{identity.form_id}' with a phone set up for it.")
+    if identity.version != tester.version:
+        raise FormVersionNotFoundError(
+            f"Version '{identity.version}' of '{identity.form_id}' is not the draft being tested (version "
+            f"'{tester.version}'). Get the draft again (Download form) and fill it in again.")
+    return _Target(connection, tester.form_id, tester.version_id, tester.sha256, tester.public_key, tester.key_id,
+                   draft=True)
 
 
 def _store_files(connection: Connection, blobs: BlobStore, version_id: int,
@@ -225,8 +265,16 @@ def _existing_version(connection: Connection, form_id: int, instance_id: str):
 
 
 def _resend(connection: Connection, blobs: BlobStore, existing, identity: _Identity, xml_sha256: str,
-            incoming: IncomingSubmission) -> IngestResult:
+            incoming: IncomingSubmission, target: _Target) -> IngestResult:
     """The same instance again: Collect retrying, or the next part of a split upload."""
+    if existing.draft and not target.draft:
+        raise SubmissionConflictError(
+            f"The submission with instanceID {identity.instance_id} was received as test data for the form's draft, "
+            "and test data never becomes real data. Send it again once the draft is published or deleted.")
+    if target.draft and not existing.draft:
+        raise SubmissionConflictError(
+            f"The submission with instanceID {identity.instance_id} was already received as real data, "
+            "and real data never becomes test data. Fill the draft in again to test it.")
     if existing.xml_sha256 != xml_sha256:
         raise SubmissionConflictError(
             f"A different submission with instanceID {identity.instance_id} was already received. Nothing was changed.",
@@ -235,10 +283,10 @@ def _resend(connection: Connection, blobs: BlobStore, existing, identity: _Ident
     return IngestResult(existing.submission_id, existing.id, created=False, stored_files=stored)
 
 
-def _edited_submission(connection: Connection, form_id: int, identity: _Identity, now) -> int:
+def _edited_submission(connection: Connection, target: _Target, identity: _Identity, now) -> int:
     """An edit (meta/deprecatedID) becomes the newest version of the submission it edits."""
-    previous = _existing_version(connection, form_id, identity.deprecated_id)
-    if previous is None:
+    previous = _existing_version(connection, target.form_id, identity.deprecated_id)
+    if previous is None or previous.draft != target.draft:  # an edit stays on its side, test or real
         raise NotFoundError(f"The submission {identity.deprecated_id} this edit replaces does not exist.")
     if not previous.current:
         raise SubmissionConflictError("This edit replaces a version that was already edited. Edit the newest version.")
@@ -249,7 +297,7 @@ def _edited_submission(connection: Connection, form_id: int, identity: _Identity
 
 
 def ingest_submission(session: Session, blobs: BlobStore, project_id: int, incoming: IncomingSubmission,
-                      actor: Actor, *, look_first: bool = False) -> IngestResult:
+                      submitter: Submitter, *, look_first: bool = False) -> IngestResult:
     """Store one POST of a submission; the caller commits and only then answers 201.
 
     `look_first`: check for an earlier version before inserting (after a lost race, when the
@@ -257,34 +305,39 @@ def ingest_submission(session: Session, blobs: BlobStore, project_id: int, incom
     _check_names(incoming.files)
     identity = _identity(incoming.xml)
     connection = session.connection()
-    target = _resolve_form(connection, project_id, identity, actor)
+    if isinstance(submitter, DraftTester):
+        target, submitter_id, submitter_kind = _draft_target(connection, identity, submitter), None, DRAFT_TESTER
+    else:
+        target = _resolve_form(connection, project_id, identity, submitter)
+        submitter_id, submitter_kind = submitter.id, submitter.kind
     xml_sha256 = sha256_hex(incoming.xml)
     if look_first or identity.deprecated_id:
         existing = _existing_version(connection, target.form_id, identity.instance_id)
         if existing is not None:
-            return _resend(connection, blobs, existing, identity, xml_sha256, incoming)
+            return _resend(connection, blobs, existing, identity, xml_sha256, incoming, target)
 
     now = utcnow()
     if identity.deprecated_id:
-        submission_id = _edited_submission(connection, target.form_id, identity, now)
+        submission_id = _edited_submission(connection, target, identity, now)
     else:
         submission_id = connection.scalar(_insert_submission(connection.dialect.name), {
-            "form_id": target.form_id, "instance_id": identity.instance_id, "submitter_id": actor.id,
-            "submitter_kind": actor.kind, "device_id": incoming.device_id, "created_at": now,
+            "form_id": target.form_id, "instance_id": identity.instance_id, "submitter_id": submitter_id,
+            "submitter_kind": submitter_kind, "device_id": incoming.device_id, "draft": target.draft,
+            "created_at": now,
         })
         if submission_id is None:  # the index says: this instance was received before
             existing = _existing_version(connection, target.form_id, identity.instance_id)
             if existing is None:
                 raise SubmissionConflictError(
                     f"A submission with instanceID {identity.instance_id} exists but has no such version. Nothing was changed.")
-            return _resend(connection, blobs, existing, identity, xml_sha256, incoming)
+            return _resend(connection, blobs, existing, identity, xml_sha256, incoming, target)
 
     flag = PLAINTEXT_FOR_ENCRYPTED_FORM if target.public_key and not identity.encrypted else None
     version_id = connection.scalar(_INSERT_VERSION, {
         "submission_id": submission_id, "form_id": target.form_id, "form_version_id": target.version_id,
         "instance_id": identity.instance_id, "instance_name": identity.instance_name, "xml": incoming.xml,
         "xml_sha256": xml_sha256, "current": True, "encrypted": identity.encrypted,
-        "key_id": target.key_id if identity.encrypted else None, "flag": flag, "submitter_id": actor.id,
+        "key_id": target.key_id if identity.encrypted else None, "flag": flag, "submitter_id": submitter_id,
         "device_id": incoming.device_id, "user_agent": incoming.user_agent, "created_at": now,
     })
     expected = _expected_files(identity, incoming.xml, target)
@@ -294,21 +347,22 @@ def ingest_submission(session: Session, blobs: BlobStore, project_id: int, incom
             for position, name in enumerate(expected)
         ])
     stored = _store_files(connection, blobs, version_id, incoming.files)
-    return IngestResult(submission_id, version_id, created=True, declares_entity=_declares_entity(target),
-                        stored_files=stored)
+    # Test data must not create or change entity list entries: phones would download them as real.
+    return IngestResult(submission_id, version_id, created=True,
+                        declares_entity=not target.draft and _declares_entity(target), stored_files=stored)
 
 
-def ingest_with_retry(database, blobs: BlobStore, project_id: int, actor_of: Callable[[Session], Actor],
+def ingest_with_retry(database, blobs: BlobStore, project_id: int, submitter_of: Callable[[Session], Submitter],
                       read_incoming: Callable[[], IncomingSubmission]) -> IngestResult:
-    """Commit one POST in one transaction. `actor_of` authenticates inside it before `read_incoming`
+    """Commit one POST in one transaction. `submitter_of` authenticates inside it before `read_incoming`
     parses the body, so a stranger's upload is refused unread. Two identical POSTs racing each
     other both end in 201 with one row."""
     read_once = functools.cache(read_incoming)
 
     def attempt(look_first: bool) -> IngestResult:
         with database.session() as session:
-            actor = actor_of(session)
-            return ingest_submission(session, blobs, project_id, read_once(), actor, look_first=look_first)
+            submitter = submitter_of(session)
+            return ingest_submission(session, blobs, project_id, read_once(), submitter, look_first=look_first)
 
     try:
         result = attempt(look_first=False)

@@ -108,6 +108,17 @@ class NotFoundError(Problem):
     default_message = "Could not find the resource you were looking for."
 
 
+class DraftAccessError(Problem):
+    """A draft-testing token that opens no draft: never issued, or its draft was published or deleted."""
+
+    code = 404.4
+    default_message = (  # Central's words first: testers may search for them
+        "You tried to access a draft testing endpoint, but it does not exist anymore or your access is no longer "
+        "valid. If the form has been published, set the phone up with an app user's QR code to submit to it. "
+        "If there is a new draft, scan its testing QR code again."
+    )
+
+
 class FormVersionNotFoundError(Problem):
     """A submission names a form version that was never published."""
 

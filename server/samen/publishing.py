@@ -3,6 +3,11 @@
 Flow: bytes (XLSForm or XForm) → `prepare_definition` (pyxform, ODK Validate,
 identifier lint — no storage) → `save_draft` → `publish_draft` (inject the
 project key, fix the version string) → phones see it in the form list.
+
+A draft carries a testing token (`samen.draft_testing`) from when it is saved
+until it is published or abandoned; replacing the draft keeps the token, so a
+phone set up for testing fetches the new definition with its next update.
+Whenever a draft ends or is replaced, its test submissions are deleted.
 """
 
 from __future__ import annotations
@@ -15,13 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from samen import audit
-from samen.auth import Actor
+from samen.auth import Actor, new_token
 from samen.blobs import BlobStore
 from samen.entities.lists import learn_from_published_form
 from samen.identifier_gate import refuse_direct_identifiers
-from samen.models import Form, FormAttachment, FormVersion, Project, ProjectKey, utcnow
+from samen.models import Form, FormAttachment, FormVersion, Project, ProjectKey, Submission, utcnow
 from samen.problems import InvalidFormError, VersionExistsError, XlsFormWarningsError
 from samen.queries import find_form, record_blob
+from samen.retention import drop_unreferenced_blobs, purge_submissions, remove_blob_files_after_commit
 from samen.xform import XFormFacts, read_xform, with_public_key, with_version
 from samen.xlsform import XLSFORM_TYPES, convert_xlsform, validate_xform
 
@@ -79,11 +85,16 @@ def save_draft(session: Session, blobs: BlobStore, project: Project, prepared: P
                     encrypt_with_project_key=encrypt_with_project_key, retention_days=retention_days)
         session.add(form)
         session.flush()
+    replaced = session.get(FormVersion, form.draft_version_id) if form.draft_version_id else None
     draft = FormVersion(
         form_id=form.id, version=prepared.facts.version, title=prepared.facts.title, xml=prepared.xml,
         md5=hashlib.md5(prepared.xml).hexdigest(), sha256=hashlib.sha256(prepared.xml).hexdigest(),
         public_key=prepared.facts.public_key,
+        # As in Central, a replaced draft hands its token on: the tester's phone stays set up.
+        draft_token=(replaced.draft_token if replaced is not None else None) or new_token(),
     )
+    if replaced is not None:
+        _end_draft_testing(session, blobs, form, replaced, actor)  # its test data was made with another definition
     session.add(draft)
     session.flush()
     previous = form.current_version_id or form.draft_version_id
@@ -121,20 +132,33 @@ def active_project_key(session: Session, project_id: int) -> ProjectKey | None:
     )
 
 
-def publish_draft(session: Session, form: Form, actor: Actor | None, version: str | None = None) -> FormVersion:
+def version_for_phones(session: Session, form: Form, draft: FormVersion,
+                       version: str | None = None) -> tuple[str, ProjectKey | None]:
+    """The version string the draft gets on phones (`version`, else its own) and the project key it is
+    encrypted with, if the form asks for the project key and carries none of its own."""
+    new_version = _ENCRYPTED_SUFFIX.sub("", draft.version) if version is None else version
+    key = active_project_key(session, form.project_id) if form.encrypt_with_project_key and not draft.public_key else None
+    if key is not None:
+        # Phones must see a new version, or they would keep sending plaintext with the old definition.
+        new_version = f"{new_version}[encrypted:{key.id}]"
+    return new_version, key
+
+
+def xml_for_phones(draft: FormVersion, version: str, key: ProjectKey | None) -> bytes:
+    """The draft's XForm under that version, carrying that key (`version_for_phones`)."""
+    if key is not None:
+        return with_public_key(draft.xml, key.public_key, version)
+    return draft.xml if version == draft.version else with_version(draft.xml, version)
+
+
+def publish_draft(session: Session, blobs: BlobStore, form: Form, actor: Actor | None,
+                  version: str | None = None) -> FormVersion:
     """Publish the form's draft, encrypting it with the project key when the form asks for that."""
     draft = session.get(FormVersion, form.draft_version_id) if form.draft_version_id else None
     if draft is None:
         raise InvalidFormError("The form has no draft to publish.")
-    new_version = _ENCRYPTED_SUFFIX.sub("", draft.version) if version is None else version
-    key = active_project_key(session, form.project_id) if form.encrypt_with_project_key and not draft.public_key else None
-    xml = draft.xml
-    if key is not None:
-        # Phones must see a new version, or they would keep sending plaintext with the old definition.
-        new_version = f"{new_version}[encrypted:{key.id}]"
-        xml = with_public_key(xml, key.public_key, new_version)
-    elif new_version != draft.version:
-        xml = with_version(xml, new_version)
+    new_version, key = version_for_phones(session, form, draft, version)
+    xml = xml_for_phones(draft, new_version, key)
     exists = session.scalar(select(FormVersion.id).where(
         FormVersion.form_id == form.id, FormVersion.version == new_version, FormVersion.published_at.is_not(None)))
     if exists is not None:
@@ -149,6 +173,7 @@ def publish_draft(session: Session, form: Form, actor: Actor | None, version: st
     draft.key_id = key.id if key is not None else None
     draft.public_key = key.public_key if key is not None else draft.public_key
     draft.published_at = utcnow()
+    _end_draft_testing(session, blobs, form, draft, actor)
     form.current_version_id = draft.id
     form.draft_version_id = None
     form.updated_at = draft.published_at
@@ -156,6 +181,30 @@ def publish_draft(session: Session, form: Form, actor: Actor | None, version: st
     audit.record(session, "form.update.publish", actor_id=actor.id if actor else None, project_id=form.project_id,
                  xmlFormId=form.xml_form_id, version=new_version, encrypted=bool(draft.public_key))
     return draft
+
+
+def abandon_draft(session: Session, blobs: BlobStore, form: Form, actor: Actor | None) -> None:
+    """Drop the form's draft (the published version stays as it is)."""
+    draft = session.get(FormVersion, form.draft_version_id) if form.draft_version_id else None
+    if draft is None:
+        raise InvalidFormError("The form has no draft to delete.")
+    _end_draft_testing(session, blobs, form, draft, actor)
+    form.draft_version_id = None
+    audit.record(session, "form.update.draft.delete", actor_id=actor.id if actor else None,
+                 project_id=form.project_id, xmlFormId=form.xml_form_id)
+
+
+def _end_draft_testing(session: Session, blobs: BlobStore, form: Form, draft: FormVersion, actor: Actor | None) -> None:
+    """The draft's testing token stops working and its test submissions are deleted (files once this commits)."""
+    draft.draft_token = None
+    test_ids = session.scalars(select(Submission.id).where(Submission.form_id == form.id,
+                                                           Submission.draft.is_(True))).all()
+    if not test_ids:
+        return
+    purged = purge_submissions(session, test_ids)
+    remove_blob_files_after_commit(session, blobs, drop_unreferenced_blobs(session, purged.blob_digests))
+    audit.record(session, "form.draft.submissions.delete", actor_id=actor.id if actor else None,
+                 project_id=form.project_id, xmlFormId=form.xml_form_id, count=purged.submissions)
 
 
 def publish_definition(session: Session, blobs: BlobStore, project: Project, upload: FormUpload, actor: Actor | None,
@@ -171,7 +220,7 @@ def publish_definition(session: Session, blobs: BlobStore, project: Project, upl
     if unchanged is not None:
         return unchanged
     form = save_draft(session, blobs, project, prepared, actor, encrypt_with_project_key=encrypt_with_project_key)
-    return publish_draft(session, form, actor)
+    return publish_draft(session, blobs, form, actor)
 
 
 def _unchanged_version(session: Session, project: Project, xml: bytes) -> FormVersion | None:
@@ -189,7 +238,7 @@ def _unchanged_version(session: Session, project: Project, xml: bytes) -> FormVe
     return current if current.xml == with_public_key(xml, key.public_key, current.version) else None
 
 
-def republish_encrypted_forms(session: Session, project: Project) -> list[FormVersion]:
+def republish_encrypted_forms(session: Session, blobs: BlobStore, project: Project) -> list[FormVersion]:
     """After a key is created or rotated, publish every form that asks for encryption again, with the new key.
 
     ODK Central does the same when managed encryption is turned on, so that
@@ -210,5 +259,5 @@ def republish_encrypted_forms(session: Session, project: Project) -> list[FormVe
             session.add(FormAttachment(form_version_id=draft.id, name=attachment.name, kind=attachment.kind,
                                        blob_sha256=attachment.blob_sha256, dataset_name=attachment.dataset_name))
         form.draft_version_id = draft.id
-        published.append(publish_draft(session, form, None))
+        published.append(publish_draft(session, blobs, form, None))
     return published

@@ -5,7 +5,8 @@
 set means keep): the envelope or instance XML of every version, attachment
 rows, comments, the entity-list entries the submission created, and every
 blob no submission or form references any more. The same deletion primitives
-serve erasure by pseudonym (`samen.erasure`).
+serve erasure by pseudonym (`samen.erasure`) and the end of a draft's testing
+(`samen.publishing`), whose test submissions the periods here do not apply to.
 
 Database rows go in one transaction; blob files are unlinked only after it
 commits (a rollback must never leave rows pointing at missing files), and
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from samen import audit
@@ -132,16 +133,43 @@ def drop_unreferenced_blobs(session: Session, digests: Iterable[str]) -> set[str
 
 def remove_blob_files(database: Database, blobs: BlobStore, digests: Iterable[str]) -> int:
     """Unlink the files of dropped blobs, after the deletion committed; skip any a new upload has claimed again."""
+    with database.session() as session:
+        return _remove_unclaimed_files(session, blobs, digests)
+
+
+def _remove_unclaimed_files(session: Session, blobs: BlobStore, digests: Iterable[str]) -> int:
     digests = sorted(set(digests))
     started = time.time()  # a file put again after this is wanted by an upload still in flight
     removed = 0
-    with database.session() as session:
-        for batch in _batches(digests):
-            claimed = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(batch))))
-            for digest in batch:
-                if digest not in claimed and blobs.delete_if_untouched_since(digest, started):
-                    removed += 1
+    for batch in _batches(digests):
+        claimed = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(batch))))
+        for digest in batch:
+            if digest not in claimed and blobs.delete_if_untouched_since(digest, started):
+                removed += 1
     return removed
+
+
+_FILES_AFTER_COMMIT = "samen.retention.files_after_commit"
+
+
+def remove_blob_files_after_commit(session: Session, blobs: BlobStore, digests: Iterable[str]) -> None:
+    """`remove_blob_files` for a deletion inside someone else's transaction (publishing a draft deletes its
+    test submissions): the files go once the session commits, and stay if it rolls back."""
+    pending = session.info.get(_FILES_AFTER_COMMIT)
+    if pending is None:
+        pending = session.info[_FILES_AFTER_COMMIT] = set()
+        event.listen(session, "after_commit", lambda committed: _remove_pending_files(committed, blobs))
+        event.listen(session, "after_rollback", lambda rolled_back: rolled_back.info[_FILES_AFTER_COMMIT].clear())
+    pending.update(digests)
+
+
+def _remove_pending_files(session: Session, blobs: BlobStore) -> None:
+    pending = session.info[_FILES_AFTER_COMMIT]
+    digests = set(pending)
+    pending.clear()
+    if digests:
+        with Session(session.get_bind()) as fresh:  # the committed session may not run SQL any more
+            _remove_unclaimed_files(fresh, blobs, digests)
 
 
 def form_retention_days(form: Form, project: Project) -> int | None:
@@ -171,7 +199,8 @@ class RetentionReport:
 
 
 def _expired_submission_ids(session: Session, form: Form, cutoff: datetime) -> list[int]:
-    return list(session.scalars(select(Submission.id).where(Submission.form_id == form.id,
+    # A draft's test submissions are not data the period applies to: they go with their draft.
+    return list(session.scalars(select(Submission.id).where(Submission.form_id == form.id, Submission.draft.is_(False),
                                                             Submission.created_at < cutoff).order_by(Submission.id)))
 
 

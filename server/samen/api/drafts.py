@@ -2,6 +2,8 @@
 
 pyodk's `forms.update` posts an empty body to copy the published definition
 when only the attachments change, uploads them, and publishes with `?version=`.
+`GET …/draft` shows the draft's testing token (`draftToken`), and
+`…/draft/submissions` lists what phones sent with it (`samen.draft_testing`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from samen import audit
 from samen.api import api
 from samen.api.context import current_version, form_for, request_actor
 from samen.api.forms import F, attachment_list, form_upload, prepare_upload
-from samen.api.frames import SUCCESS, form_json, json_response
+from samen.api.frames import SUCCESS, form_json, json_response, submission_json
+from samen.api.submissions import find_submission, submission_list
 from samen.app import services
 from samen.models import Form, FormAttachment, FormVersion, utcnow
 from samen.problems import MalformedRequestError, NotFoundError
-from samen.publishing import PreparedForm, publish_draft, save_draft
+from samen.publishing import PreparedForm, abandon_draft, publish_draft, save_draft
 from samen.queries import get_project, record_blob
 from samen.xform import read_xform
 
@@ -56,10 +59,11 @@ def create_draft(project_id: int, xml_form_id: str):
 
 @api.get(F + "/draft")
 def get_draft(project_id: int, xml_form_id: str):
-    """The draft, as a form."""
+    """The draft, as a form, with its testing token (`draftToken`)."""
     with services().database.session() as session:
         form = form_for(session, request_actor(session), project_id, xml_form_id, "form.update")
-        return json_response(form_json(form, _draft(session, form)))
+        draft = _draft(session, form)
+        return json_response(form_json(form, draft, draft_token=draft.draft_token))
 
 
 @api.get(F + "/draft.xml")
@@ -72,26 +76,44 @@ def get_draft_xml(project_id: int, xml_form_id: str):
 
 @api.delete(F + "/draft")
 def delete_draft(project_id: int, xml_form_id: str):
-    """Abandon the draft."""
+    """Abandon the draft; its testing token stops working and its test submissions are deleted."""
     with services().database.session() as session:
         actor = request_actor(session)
         form = form_for(session, actor, project_id, xml_form_id, "form.update")
         _draft(session, form)
-        form.draft_version_id = None
-        audit.record(session, "form.update.draft.delete", actor_id=actor.id, project_id=project_id,
-                     xmlFormId=form.xml_form_id)
+        abandon_draft(session, services().blobs, form, actor)
     return json_response(SUCCESS)
 
 
 @api.post(F + "/draft/publish")
 def publish_form_draft(project_id: int, xml_form_id: str):
-    """Publish the draft, optionally under a new `?version=`; a version string already published is 409.6."""
+    """Publish the draft, optionally under a new `?version=`; a version string already published is 409.6.
+    The draft's test submissions are deleted."""
     with services().database.session() as session:
         actor = request_actor(session)
         form = form_for(session, actor, project_id, xml_form_id, "form.update")
         _draft(session, form)
-        publish_draft(session, form, actor, request.args.get("version") or None)
+        publish_draft(session, services().blobs, form, actor, request.args.get("version") or None)
     return json_response(SUCCESS)
+
+
+@api.get(F + "/draft/submissions")
+def list_draft_submissions(project_id: int, xml_form_id: str):
+    """The draft's test submissions (sent with its testing token), oldest first, as submissions are listed."""
+    database = services().database
+    with database.session() as session:
+        form = form_for(session, request_actor(session), project_id, xml_form_id, "form.update")
+        _draft(session, form)
+    return submission_list(database, form.id, draft=True)
+
+
+@api.get(F + "/draft/submissions/<path:instance_id>")
+def get_draft_submission(project_id: int, xml_form_id: str, instance_id: str):
+    """One test submission's metadata."""
+    with services().database.session() as session:
+        form = form_for(session, request_actor(session), project_id, xml_form_id, "form.update")
+        _draft(session, form)
+        return json_response(submission_json(*find_submission(session, form, instance_id, draft=True)))
 
 
 @api.get(F + "/draft/attachments")

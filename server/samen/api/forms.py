@@ -105,7 +105,7 @@ def create_form(project_id: int):
         form = save_draft(session, services().blobs, project, prepared, actor)
         version = session.get(FormVersion, form.draft_version_id)
         if bool_arg("publish", True):
-            version = publish_draft(session, form, actor)
+            version = publish_draft(session, services().blobs, form, actor)
         audit.record(session, "form.create", actor_id=actor.id, project_id=project_id, xmlFormId=form_id)
         return json_response(form_json(form, version))
 

@@ -105,15 +105,17 @@ def project_json(project: Project, key: ProjectKey | None) -> dict[str, Any]:
                           createdAt=project.created_at, updatedAt=project.updated_at, deletedAt=project.deleted_at)
 
 
-def form_json(form: Form, version: FormVersion | None) -> dict[str, Any]:
-    """The form as its `version` (the current one, or the draft for draft endpoints) describes it."""
+def form_json(form: Form, version: FormVersion | None, *, draft_token: str | None = None) -> dict[str, Any]:
+    """The form as its `version` (the current one, or the draft for draft endpoints) describes it.
+
+    Only the draft endpoint shows the draft's testing token, as Central does: it is a credential."""
     return FORM.render(
         projectId=form.project_id, xmlFormId=form.xml_form_id,
         name=(version.title if version else None) or form.name,
         version=version.version if version else "", enketoId=None,
         hash=version.md5 if version else "", sha256=version.sha256 if version else "",
         keyId=version.key_id if version else None, state=form.state,
-        draftToken=version.draft_token if version and version.published_at is None else None,
+        draftToken=draft_token,
         publishedAt=version.published_at if version else None,
         createdAt=form.created_at, updatedAt=form.updated_at,
     )

@@ -19,7 +19,7 @@ from samen.api.projects import render_project
 from samen.app import services
 from samen.auth import Actor
 from samen.decrypting import KeyChain
-from samen.models import ProjectKey, SubmissionVersion
+from samen.models import ProjectKey, Submission, SubmissionVersion
 from samen.problems import ForbiddenError, MalformedRequestError
 from samen.publishing import republish_encrypted_forms
 from samen.unlocking import unlock_for_session
@@ -58,8 +58,9 @@ def list_form_keys(project_id: int, xml_form_id: str):
     """The keys this form's submissions are encrypted with."""
     with services().database.session() as session:
         form = form_for(session, request_actor(session), project_id, xml_form_id, "submission.read")
-        key_ids = select(SubmissionVersion.key_id).where(SubmissionVersion.form_id == form.id,
-                                                        SubmissionVersion.key_id.is_not(None)).distinct()
+        key_ids = (select(SubmissionVersion.key_id).join(Submission, Submission.id == SubmissionVersion.submission_id)
+                   .where(SubmissionVersion.form_id == form.id, SubmissionVersion.key_id.is_not(None),
+                          Submission.draft.is_(False)).distinct())
         keys = session.scalars(select(ProjectKey).where(ProjectKey.id.in_(key_ids)).order_by(ProjectKey.id))
         return json_response([key_json(k) for k in keys])
 
@@ -73,7 +74,7 @@ def enable_encryption(project_id: int):
         body = json_body()
         keyring.create_key(session, project, _passphrase(body), custodian=actor.display_name,
                            hint=text_field(body, "hint", required=False), user_id=actor.id)
-        republish_encrypted_forms(session, project)
+        republish_encrypted_forms(session, services().blobs, project)
         return json_response(render_project(session, project))
 
 

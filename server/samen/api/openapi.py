@@ -62,6 +62,8 @@ RESPONSES: dict[str, tuple[str, bool]] = {
     "api.list_form_assignments": ("Assignment", True),
     "api.list_form_role_assignments": ("Assignment", True),
     "api.list_submissions": ("Submission", True),
+    "api.list_draft_submissions": ("Submission", True),
+    "api.get_draft_submission": ("Submission", False),
     "api.create_submission": ("Submission", False),
     "api.get_submission": ("Submission", False),
     "api.edit_submission": ("Submission", False),

@@ -2,6 +2,7 @@
 
 Instance ids may contain `/` too; the rules with more literal parts
 (`/versions`, `/comments`, `/attachments`, `.xml`) are tried before the bare one.
+A draft's test submissions are not among them: `api.drafts` lists those.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ S = F + "/submissions/<path:instance_id>"
 REVIEW_STATES = ("received", "hasIssues", "edited", "approved", "rejected")
 
 
-def find_submission(session, form: Form, instance_id: str) -> tuple[Submission, SubmissionVersion]:
-    """The logical submission its first instanceID names, and its current version."""
+def find_submission(session, form: Form, instance_id: str, *,
+                    draft: bool = False) -> tuple[Submission, SubmissionVersion]:
+    """The logical submission its first instanceID names, and its current version (`draft`: a test submission)."""
     row = session.execute(
         select(Submission, SubmissionVersion)
         .join(SubmissionVersion, SubmissionVersion.submission_id == Submission.id)
-        .where(Submission.form_id == form.id, Submission.instance_id == instance_id,
+        .where(Submission.form_id == form.id, Submission.instance_id == instance_id, Submission.draft.is_(draft),
                Submission.deleted_at.is_(None), SubmissionVersion.current.is_(True))
     ).first()
     if row is None:
@@ -69,18 +71,14 @@ def _ingested_json(database, result: IngestResult):
         return json_response(submission_json(submission, session.get(SubmissionVersion, result.version_id)))
 
 
-@api.get(F + "/submissions")
-def list_submissions(project_id: int, xml_form_id: str):
-    """Every submission's metadata, oldest first (streamed)."""
-    database = services().database
-    with database.session() as session:
-        form = form_for(session, request_actor(session), project_id, xml_form_id, "submission.read")
+def submission_list(database, form_id: int, *, draft: bool = False):
+    """Every submission's metadata, oldest first, streamed (`draft`: the test submissions instead)."""
 
     def rows():
         with database.session() as session:
             query = (select(Submission, SubmissionVersion)
                      .join(SubmissionVersion, SubmissionVersion.submission_id == Submission.id)
-                     .where(Submission.form_id == form.id, Submission.deleted_at.is_(None),
+                     .where(Submission.form_id == form_id, Submission.draft.is_(draft), Submission.deleted_at.is_(None),
                             SubmissionVersion.current.is_(True))
                      .order_by(Submission.created_at, Submission.id)
                      .execution_options(yield_per=500))
@@ -88,6 +86,15 @@ def list_submissions(project_id: int, xml_form_id: str):
                 yield submission_json(submission, current)
 
     return json_array(rows())
+
+
+@api.get(F + "/submissions")
+def list_submissions(project_id: int, xml_form_id: str):
+    """Every submission's metadata, oldest first (streamed)."""
+    database = services().database
+    with database.session() as session:
+        form = form_for(session, request_actor(session), project_id, xml_form_id, "submission.read")
+    return submission_list(database, form.id)
 
 
 @api.post(F + "/submissions")

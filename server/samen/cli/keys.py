@@ -40,7 +40,7 @@ def key_create(project_id: int, custodian: str, hint: str | None) -> None:
     def work(session, context):
         project = get_project(session, project_id)
         key = keyring.create_key(session, project, passphrase, custodian=custodian, hint=hint)
-        republished = republish_encrypted_forms(session, project)
+        republished = republish_encrypted_forms(session, context.blobs, project)
         click.echo(f"Key {key.id} created for project {project_id}; {len(republished)} form(s) republished encrypted.")
 
     _run(work)
@@ -65,7 +65,7 @@ def key_import(project_id: int, custodian: str, file: Path) -> None:
     def work(session, context):
         project = get_project(session, project_id)
         key = keyring.create_key(session, project, passphrase, custodian=custodian, private_key=private_key, source="import")
-        republish_encrypted_forms(session, project)
+        republish_encrypted_forms(session, context.blobs, project)
         click.echo(f"Key {key.id} imported for project {project_id}.")
 
     _run(work)
@@ -124,7 +124,7 @@ def key_rotate(project_id: int, custodian: str) -> None:
     def work(session, context):
         project = get_project(session, project_id)
         key = keyring.rotate_key(session, project, passphrase, custodian=custodian)
-        republished = republish_encrypted_forms(session, project)
+        republished = republish_encrypted_forms(session, context.blobs, project)
         click.echo(f"Key {key.id} is now active; {len(republished)} form(s) republished with it.")
 
     _run(work)

@@ -1,16 +1,20 @@
-"""A form's page: upload an XLSForm as a draft, read pyxform's warnings and errors, publish."""
+"""A form's page: upload an XLSForm as a draft, read pyxform's warnings and errors, test the draft, publish."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from flask import redirect, request, url_for
+from markupsafe import Markup
 
 from samen.app import services
+from samen.collect_settings import draft_testing_server_url, draft_testing_settings, qr_svg, settings_payload
 from samen.console import console
-from samen.console.queries import form_summaries, published_versions
+from samen.console.queries import FormSummary, draft_submission_count, form_summaries, published_versions
 from samen.console.unlock import key_status
-from samen.console.web import _, actor, page, readable_form, readable_project
+from samen.console.web import _, actor, collect_base_url, page, readable_form, readable_project
+from samen.models import Project
 from samen.problems import InvalidFormError, MissingParameterError, Problem
 from samen.publishing import FormUpload, PreparedForm, prepare_definition, publish_draft, save_draft
 from samen.queries import find_form
@@ -29,12 +33,32 @@ def _upload() -> FormUpload:
     return FormUpload(file.read(), file_type, form_id_fallback=name.stem)
 
 
+@dataclass(frozen=True)
+class DraftTesting:
+    """The draft's testing QR code, for those who may change the form: the token in it is a credential."""
+
+    server_url: str
+    qr: Markup
+    submissions: int
+
+
+def _draft_testing(db, project: Project, summary: FormSummary) -> DraftTesting | None:
+    form, draft = summary.form, summary.draft
+    if draft is None or draft.draft_token is None or not actor().can("form.update", project.id, form.id):
+        return None
+    url = draft_testing_server_url(collect_base_url(), project.id, form.xml_form_id, draft.draft_token)
+    name = _("[Draft] {name}", name=draft.title or form.name or form.xml_form_id)
+    qr = qr_svg(settings_payload(draft_testing_settings(url, name)), scale=4)
+    return DraftTesting(url, Markup(qr), draft_submission_count(db, form.id))  # segno's own SVG: no user text inside
+
+
 def _form_page(db, project_id: int, xml_form_id: str, *, warnings: tuple[str, ...] = (), uploaded: bool = False,
                error: str | None = None, status: int = 200):
     project, form = readable_form(db, project_id, xml_form_id)
     [summary] = form_summaries(db, project_id, [form])
     body = page("form.html", project=project, summary=summary, versions=published_versions(db, form.id),
-                warnings=warnings, uploaded=uploaded, error=error, key_status=key_status(db, project_id))
+                warnings=warnings, uploaded=uploaded, error=error, key_status=key_status(db, project_id),
+                draft_testing=_draft_testing(db, project, summary))
     return body, status
 
 
@@ -94,7 +118,7 @@ def publish_form(project_id: int, xml_form_id: str):
         _project, form = readable_form(db, project_id, xml_form_id)
         actor().require("form.update", project_id, form.id)
         try:
-            publish_draft(db, form, actor(), request.form.get("version") or None)
+            publish_draft(db, services().blobs, form, actor(), request.form.get("version") or None)
         except Problem as problem:
             db.rollback()
             return _form_page(db, project_id, xml_form_id, error=problem.message, status=problem.status)

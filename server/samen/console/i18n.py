@@ -114,6 +114,11 @@ DUTCH: dict[str, str] = {
         "SAMEN Forms is voor medewerkers van SAMEN. Telefoons loggen hier niet in: die scannen een QR-code.",
     "Save": "Opslaan",
     "Save forms": "Formulieren opslaan",
+    "Scan this temporary testing code in Collect (Add project → Scan QR code) to fill in the draft and send test "
+    "submissions. It stops working when the draft is published or deleted.":
+        "Scan deze tijdelijke testcode in Collect (Project toevoegen → QR-code scannen) om het concept in te vullen "
+        "en testinzendingen te versturen. De code werkt niet meer zodra het concept gepubliceerd of verwijderd is.",
+    "Server URL for testing": "Server-URL om te testen",
     "Sign in": "Inloggen",
     "Sign out": "Uitloggen",
     "Skip to content": "Naar de inhoud",
@@ -125,6 +130,11 @@ DUTCH: dict[str, str] = {
     "Submissions per day, last {days} days": "Inzendingen per dag, laatste {days} dagen",
     "Submitted": "Ingezonden",
     "Submitted by": "Ingezonden door",
+    "Test submissions: {count}. They are kept apart from the real data and deleted when the draft is published or "
+    "deleted.":
+        "Testinzendingen: {count}. Ze blijven gescheiden van de echte gegevens en worden verwijderd zodra het "
+        "concept gepubliceerd of verwijderd is.",
+    "Test this draft in ODK Collect": "Dit concept testen in ODK Collect",
     "That passphrase does not unlock this project's key.": "Met deze wachtwoordzin gaat de projectsleutel niet open.",
     "The audit log is intact: every event follows the one before it.":
         "Het auditlog is intact: elke gebeurtenis sluit aan op de vorige.",
@@ -195,6 +205,7 @@ DUTCH: dict[str, str] = {
     "XLSForm (.xlsx, .xls) or XForm (.xml)": "XLSForm (.xlsx, .xls) of XForm (.xml)",
     "You have no projects yet. Ask an administrator to give you a role in a project.":
         "Je hebt nog geen projecten. Vraag een beheerder om je een rol in een project te geven.",
+    "[Draft] {name}": "[Concept] {name}",
     "draft": "concept",
     "e.g. Amina – Rotterdam": "bijv. Amina – Rotterdam",
     "encrypted": "versleuteld",

@@ -27,6 +27,8 @@ from samen.models import (
 
 PAGE_SIZE = 25
 REVIEW_STATES = ("received", "hasIssues", "edited", "approved", "rejected")  # Central's; "received" is stored as NULL
+# The submissions pages, counts and charts show: not deleted, and real (a draft's test submissions are not).
+_SHOWN = (Submission.deleted_at.is_(None), Submission.draft.is_(False))
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def visible_projects(session: Session, actor: Actor) -> list[Project]:
 def _submission_stats(session: Session, form_ids: Iterable[int]) -> dict[int, tuple[int, datetime | None]]:
     rows = session.execute(
         select(Submission.form_id, func.count(), func.max(Submission.created_at))
-        .where(Submission.form_id.in_(list(form_ids)), Submission.deleted_at.is_(None)).group_by(Submission.form_id)
+        .where(Submission.form_id.in_(list(form_ids)), *_SHOWN).group_by(Submission.form_id)
     )
     return {form_id: (count, last) for form_id, count, last in rows}
 
@@ -71,6 +73,12 @@ def form_summaries(session: Session, project_id: int, forms: Iterable[Form] | No
     forms = list(forms)
     stats = _submission_stats(session, [form.id for form in forms])
     return [FormSummary(form, form.current_version, form.draft_version, *stats.get(form.id, (0, None))) for form in forms]
+
+
+def draft_submission_count(session: Session, form_id: int) -> int:
+    """How many test submissions the form's draft has received."""
+    return session.scalar(select(func.count()).select_from(Submission)
+                          .where(Submission.form_id == form_id, Submission.draft.is_(True)))
 
 
 def published_versions(session: Session, form_id: int) -> list[FormVersion]:
@@ -142,7 +150,7 @@ def app_user_names(session: Session, app_user_ids: Iterable[int | None]) -> dict
 def submission_times(session: Session, project_id: int, since: datetime) -> list[datetime]:
     return list(session.scalars(
         select(Submission.created_at).join(Form, Form.id == Submission.form_id)
-        .where(Form.project_id == project_id, Submission.deleted_at.is_(None), Submission.created_at >= since)))
+        .where(Form.project_id == project_id, *_SHOWN, Submission.created_at >= since)))
 
 
 def recent_project_submissions(session: Session, project_id: int, since: datetime) -> Iterator[tuple[Submission, SubmissionVersion]]:
@@ -151,7 +159,7 @@ def recent_project_submissions(session: Session, project_id: int, since: datetim
         select(Submission, SubmissionVersion)
         .join(SubmissionVersion, (SubmissionVersion.submission_id == Submission.id) & SubmissionVersion.current.is_(True))
         .join(Form, Form.id == Submission.form_id)
-        .where(Form.project_id == project_id, Submission.deleted_at.is_(None), Submission.created_at >= since)
+        .where(Form.project_id == project_id, *_SHOWN, Submission.created_at >= since)
         .order_by(Submission.form_id, Submission.created_at).execution_options(yield_per=200)))
 
 
@@ -159,7 +167,7 @@ def filtered_submissions(session: Session, form_id: int, filters: SubmissionFilt
     """The form's submissions with their current version, newest first, narrowed by the stored columns."""
     query = (select(Submission, SubmissionVersion)
              .join(SubmissionVersion, (SubmissionVersion.submission_id == Submission.id) & SubmissionVersion.current.is_(True))
-             .where(Submission.form_id == form_id, Submission.deleted_at.is_(None))
+             .where(Submission.form_id == form_id, *_SHOWN)
              .order_by(Submission.created_at.desc(), Submission.id.desc()))
     if filters.since is not None:
         query = query.where(Submission.created_at >= filters.since)
@@ -176,7 +184,7 @@ def get_submission(session: Session, form_id: int, instance_id: str) -> tuple[Su
     row = session.execute(
         select(Submission, SubmissionVersion)
         .join(SubmissionVersion, (SubmissionVersion.submission_id == Submission.id) & SubmissionVersion.current.is_(True))
-        .where(Submission.form_id == form_id, Submission.instance_id == instance_id, Submission.deleted_at.is_(None))
+        .where(Submission.form_id == form_id, Submission.instance_id == instance_id, *_SHOWN)
     ).first()
     return tuple(row) if row else None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from samen.models.base import Base, UtcDateTime, utcnow
@@ -95,7 +95,7 @@ class FormVersion(Base):
     xlsform_blob_sha256: Mapped[str | None] = mapped_column(String(64))
     key_id: Mapped[int | None] = mapped_column(ForeignKey("project_keys.id"))
     public_key: Mapped[str | None] = mapped_column(Text)  # base64RsaPublicKey the form carries, if any
-    draft_token: Mapped[str | None] = mapped_column(String(64))
+    draft_token: Mapped[str | None] = mapped_column(String(64))  # while the form's draft: its testing credential
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -157,6 +157,9 @@ class Submission(Base):
     submitter_id: Mapped[int | None] = mapped_column(Integer)  # actor id: a user or an app user
     submitter_kind: Mapped[str] = mapped_column(String(10), default="app_user")
     device_id: Mapped[str | None] = mapped_column(String(200))
+    # Sent to the form's draft with its testing token: test data, which no reader of real data sees
+    # and which goes when the draft is published or deleted (samen.draft_testing).
+    draft: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

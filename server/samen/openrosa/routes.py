@@ -2,15 +2,19 @@
 
 Phones use `/v1/key/{token}/projects/{pid}/…` (the token is the credential in
 the QR code); web users use `/v1/projects/{pid}/…` with HTTP Basic over https.
+Draft testing (`samen.openrosa.draft_testing`) serves the same documents from
+the helpers here, under a third prefix.
 """
 
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import Blueprint, Response, request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from samen import form_media
@@ -19,7 +23,7 @@ from samen.auth import Actor, app_user_actor
 from samen.entities import lists as entity_lists
 from samen.entities import store as entity_store
 from samen.entities.formats import integrity_document
-from samen.ingest import ingest_with_retry
+from samen.ingest import Submitter, ingest_with_retry
 from samen.models import Form, FormAttachment, FormVersion
 from samen.openrosa import responses
 from samen.openrosa.upload import incoming_submission
@@ -45,7 +49,7 @@ class _OpenRosaVersionMissing(MalformedRequestError):
     """Collect always sends X-OpenRosa-Version: a request without it is not from an OpenRosa client."""
 
 
-def _require_openrosa_header() -> None:
+def require_openrosa_header() -> None:
     if request.headers.get("X-OpenRosa-Version") != "1.0":
         raise _OpenRosaVersionMissing("This is an OpenRosa endpoint: send the header X-OpenRosa-Version: 1.0.")
 
@@ -59,19 +63,73 @@ def _actor(session, token: str | None) -> Actor:
     return actor
 
 
-def _base_url(token: str | None, project_id: int) -> str:
-    settings = services().settings
-    host = settings.public_url or request.host_url.rstrip("/")
+def public_base_url() -> str:
+    """Where phones reach this server: the public URL, else the request's host (https behind a proxy that says so)."""
+    host = services().settings.public_url or request.host_url.rstrip("/")
     if request.headers.get("X-Forwarded-Proto", "").lower() == "https" and host.startswith("http://"):
         host = "https://" + host[len("http://"):]
+    return host
+
+
+def _base_url(token: str | None, project_id: int) -> str:
     prefix = f"/v1/key/{token}/projects/{project_id}" if token else f"/v1/projects/{project_id}"
-    return host + prefix
+    return public_base_url() + prefix
 
 
-def _form_attachments(session, version_id: int) -> list[FormAttachment]:
+def _form_url(token: str | None, project_id: int, xml_form_id: str) -> str:
+    return f"{_base_url(token, project_id)}/forms/{quote(xml_form_id, safe='')}"
+
+
+def form_attachments(session, version_id: int) -> list[FormAttachment]:
     return list(session.scalars(
         select(FormAttachment).where(FormAttachment.form_version_id == version_id).order_by(FormAttachment.name)
     ))
+
+
+def form_list_entry(session, form: Form, version: FormVersion, form_url: str, served_version: str,
+                    md5: str) -> responses.FormListEntry:
+    """`form_url` is where the form lives (…/forms/{id}, or …/forms/{id}/draft): the definition is at
+    `form_url.xml`, the manifest at `form_url/manifest` (named only when the form has files)."""
+    has_media = bool(form_attachments(session, version.id))
+    return responses.FormListEntry(
+        form_id=form.xml_form_id, name=version.title or form.name or form.xml_form_id, version=served_version,
+        md5=md5, download_url=form_url + ".xml", manifest_url=form_url + "/manifest" if has_media else None,
+    )
+
+
+def definition_response(xml: bytes) -> Response:
+    # The formList hash is the MD5 of exactly these bytes: never re-serialise here.
+    return Response(xml, content_type=responses.XML_CONTENT_TYPE)
+
+
+def manifest_response(session, form: Form, version_id: int, form_url: str) -> Response:
+    attachments = form_attachments(session, version_id)
+    entries = form_media.manifest_entries(session, services().blobs, form, attachments, form_url)
+    return responses.xml_response(responses.manifest(entries))
+
+
+def attachment_response(session, form: Form, version_id: int, name: str) -> Response:
+    """One of the form's files, with an ETag Collect can revalidate."""
+    attachment = next((a for a in form_attachments(session, version_id) if a.name == name), None)
+    if attachment is None:
+        raise NotFoundError(f"The form has no attachment named '{name}'.")
+    body, etag = form_media.attachment_content(session, services().blobs, form, attachment)
+    if etag and request.headers.get("If-None-Match") == f'"{etag}"':
+        return Response(status=304)
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = Response(body, content_type=content_type)
+    if etag:
+        response.headers["ETag"] = f'"{etag}"'
+    return response
+
+
+def receive_submission(project_id: int, submitter_of: Callable[[Session], Submitter]) -> Response:
+    """Store one of Collect's multipart POSTs through ingest, and thank the phone only once it is committed."""
+    require_openrosa_header()
+    max_upload_bytes = services().settings.max_upload_bytes
+    ingest_with_retry(services().database, services().blobs, project_id, submitter_of,
+                      lambda: incoming_submission(request, max_upload_bytes))
+    return responses.message_response(SUCCESS, "submit_success", 201)
 
 
 @openrosa.after_request
@@ -99,7 +157,7 @@ def _too_large(_error) -> Response:
 
 @_routes("/formList", methods=["GET"])
 def form_list(project_id: int, token: str | None = None) -> Response:
-    _require_openrosa_header()
+    require_openrosa_header()
     only = request.args.get("formID")
     with services().database.session() as session:
         actor = _actor(session, token)
@@ -110,23 +168,11 @@ def form_list(project_id: int, token: str | None = None) -> Response:
         )
         if only:
             query = query.where(Form.xml_form_id == only)
-        base = _base_url(token, project_id)
-        entries = []
-        for form, version in session.execute(query.order_by(Form.xml_form_id)):
-            if not actor.can("form.read", project_id, form.id):
-                continue
-            has_media = bool(_form_attachments(session, version.id))
-            form_url = f"{base}/forms/{_url_part(form.xml_form_id)}"
-            entries.append(responses.FormListEntry(
-                form_id=form.xml_form_id, name=version.title or form.name or form.xml_form_id,
-                version=version.version, md5=version.md5, download_url=form_url + ".xml",
-                manifest_url=form_url + "/manifest" if has_media else None,
-            ))
+        entries = [form_list_entry(session, form, version, _form_url(token, project_id, form.xml_form_id),
+                                   version.version, version.md5)
+                   for form, version in session.execute(query.order_by(Form.xml_form_id))
+                   if actor.can("form.read", project_id, form.id)]
     return responses.xml_response(responses.form_list(entries))
-
-
-def _url_part(value: str) -> str:
-    return quote(value, safe="")
 
 
 def _readable_form(session, project_id: int, xml_form_id: str, actor: Actor) -> tuple[Form, FormVersion]:
@@ -141,35 +187,22 @@ def _readable_form(session, project_id: int, xml_form_id: str, actor: Actor) -> 
 def form_xml(project_id: int, xml_form_id: str, token: str | None = None) -> Response:
     with services().database.session() as session:
         _form, version = _readable_form(session, project_id, xml_form_id, _actor(session, token))
-        # The formList hash is the MD5 of exactly these bytes: never re-serialise here.
-        return Response(version.xml, content_type=responses.XML_CONTENT_TYPE)
+        return definition_response(version.xml)
 
 
 @_routes("/forms/<path:xml_form_id>/manifest", methods=["GET"])
 def form_manifest(project_id: int, xml_form_id: str, token: str | None = None) -> Response:
-    _require_openrosa_header()
+    require_openrosa_header()
     with services().database.session() as session:
         form, version = _readable_form(session, project_id, xml_form_id, _actor(session, token))
-        base = f"{_base_url(token, project_id)}/forms/{_url_part(form.xml_form_id)}"
-        entries = form_media.manifest_entries(session, services().blobs, form, _form_attachments(session, version.id), base)
-    return responses.xml_response(responses.manifest(entries))
+        return manifest_response(session, form, version.id, _form_url(token, project_id, form.xml_form_id))
 
 
 @_routes("/forms/<path:xml_form_id>/attachments/<name>", methods=["GET"])
 def form_attachment(project_id: int, xml_form_id: str, name: str, token: str | None = None) -> Response:
     with services().database.session() as session:
         form, version = _readable_form(session, project_id, xml_form_id, _actor(session, token))
-        attachment = next((a for a in _form_attachments(session, version.id) if a.name == name), None)
-        if attachment is None:
-            raise NotFoundError(f"The form has no attachment named '{name}'.")
-        body, etag = form_media.attachment_content(session, services().blobs, form, attachment)
-    if etag and request.headers.get("If-None-Match") == f'"{etag}"':
-        return Response(status=304)
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = Response(body, content_type=content_type)
-    if etag:
-        response.headers["ETag"] = f'"{etag}"'
-    return response
+        return attachment_response(session, form, version.id, name)
 
 
 @_routes("/datasets/<name>/integrity", methods=["GET"])
@@ -186,7 +219,7 @@ def dataset_integrity(project_id: int, name: str, token: str | None = None) -> R
 
 @_routes("/submission", methods=["HEAD"])
 def submission_head(project_id: int, token: str | None = None) -> Response:
-    _require_openrosa_header()
+    require_openrosa_header()
     with services().database.session() as session:
         actor = _actor(session, token)
         actor.require("project.read" if actor.kind == "user" else "form.list", project_id)
@@ -196,8 +229,4 @@ def submission_head(project_id: int, token: str | None = None) -> Response:
 
 @_routes("/submission", methods=["POST"])
 def submission_post(project_id: int, token: str | None = None) -> Response:
-    _require_openrosa_header()
-    settings = services().settings
-    ingest_with_retry(services().database, services().blobs, project_id, lambda session: _actor(session, token),
-                      lambda: incoming_submission(request, settings.max_upload_bytes))
-    return responses.message_response(SUCCESS, "submit_success", 201)
+    return receive_submission(project_id, lambda session: _actor(session, token))
