@@ -9,8 +9,10 @@ import time
 import pytest
 import requests
 from lxml import etree
+from pyodk._endpoints.form_drafts import FormDraftService  # pyodk's own draft calls (forms.update uses them)
 
 from helpers import COLLECT_HEADERS, DEVICE_ID, SIMPLE_FORM_MD, instance, xform
+from pyodk_client import pyodk_client
 from samen.collect_settings import settings_from_payload
 
 pytestmark = pytest.mark.live
@@ -112,3 +114,53 @@ def test_init_is_idempotent(live_server):
     again = subprocess.run(live_server.cli_argv("init"), env=live_server.env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert "Password" not in again.stdout  # the first administrator is created once
+
+
+def test_collect_tests_a_draft_and_publishing_it_ends_the_test(live_server, tmp_path):
+    """A coordinator uploads a new version as a draft (pyodk), scans the testing code (`samen form draft-qr`),
+    Collect fetches the draft and sends a test submission; publishing (pyodk) ends the code and the test data."""
+    first, second = tmp_path / "simple.xml", tmp_path / "simple-v2.xml"
+    first.write_bytes(xform(SIMPLE_FORM_MD))
+    second.write_bytes(xform(SIMPLE_FORM_MD.replace("2026110101", "2026120101")))
+    project_id = live_server.cli("project", "create", "SAMEN Utrecht").stdout.strip()
+    assert live_server.cli("form", "publish", "--project", project_id, str(first)).returncode == 0
+    no_draft = live_server.cli("form", "draft-qr", "--project", project_id, "simple")
+    assert no_draft.returncode != 0 and "no draft to test" in no_draft.stderr
+    with pyodk_client(live_server.url, tmp_path / "pyodk") as client:
+        drafts = FormDraftService(session=client.session, default_project_id=int(project_id))
+        assert drafts.create(definition=second, form_id="simple")
+        token = client.get(f"projects/{project_id}/forms/simple/draft").json()["draftToken"]
+
+        qr_file = tmp_path / "draft.png"
+        shown = live_server.cli("form", "draft-qr", "--project", project_id, "simple", "--qr", str(qr_file))
+        assert shown.returncode == 0, shown.stderr
+        assert qr_file.read_bytes().startswith(b"\x89PNG")
+        url = next(line.split(": ", 1)[1] for line in shown.stdout.splitlines() if line.startswith("Collect server URL"))
+        assert url == f"{live_server.url}/v1/test/{token}/projects/{project_id}/forms/simple/draft"
+
+        form_list = requests.get(f"{url}/formList", params={"deviceID": DEVICE_ID}, headers=COLLECT_HEADERS)
+        assert form_list.status_code == 200 and form_list.headers["Content-Type"] == "text/xml; charset=utf-8"
+        [entry] = etree.fromstring(form_list.content).findall("x:xform", NS)
+        assert entry.findtext("x:version", namespaces=NS) == "2026120101"
+        download = requests.get(entry.findtext("x:downloadUrl", namespaces=NS), params={"deviceID": DEVICE_ID},
+                                headers=COLLECT_HEADERS)
+        assert entry.findtext("x:hash", namespaces=NS) == "md5:" + hashlib.md5(download.content).hexdigest()
+        assert requests.head(f"{url}/submission", params={"deviceID": DEVICE_ID},
+                             headers=COLLECT_HEADERS).status_code == 204
+        xml, instance_id = instance("simple", "2026120101", {"city": "utrecht", "photo": "t.jpg"})
+        photo = b"\xff\xd8 a test photo"
+        sent = requests.post(f"{url}/submission", params={"deviceID": DEVICE_ID}, headers=COLLECT_HEADERS,
+                             files=collect_multipart(xml, {"t.jpg": photo}))
+        assert sent.status_code == 201
+        assert etree.fromstring(sent.content).find("r:message", NS).get("nature") == "submit_success"
+        tests = client.get(f"projects/{project_id}/forms/simple/draft/submissions").json()
+        assert [s["instanceId"] for s in tests] == [instance_id]
+        assert client.get(f"projects/{project_id}/forms/simple/submissions").json() == []
+
+        assert drafts.publish(form_id="simple")
+        ended = requests.get(f"{url}/formList", headers=COLLECT_HEADERS)
+        assert ended.status_code == 404 and "does not exist anymore" in ended.text
+        assert requests.post(f"{url}/submission", headers=COLLECT_HEADERS,
+                             files=collect_multipart(xml, {"t.jpg": photo})).status_code == 404
+        assert client.get(f"projects/{project_id}/forms/simple").json()["version"] == "2026120101"
+    assert list((live_server.env_data_dir / "blobs").glob("??/??/*")) == []  # the test photo went with its draft

@@ -6,6 +6,7 @@ import click
 
 from samen.cli.core import app_user_group, form_group, init_command, project_group, serve_command, user_group
 from samen.cli.decrypt import decrypt_command
+from samen.cli.draft_testing import draft_qr_command
 from samen.cli.entities import entities_group
 from samen.cli.export import export_command
 from samen.cli.forms import forms_group
@@ -27,3 +28,4 @@ COMMANDS = (
 )
 for command in COMMANDS:
     main.add_command(command)
+form_group.add_command(draft_qr_command)  # `samen form draft-qr`

@@ -188,9 +188,19 @@ def app_user_group() -> None:
     """App users: the credential a phone gets by scanning a QR code."""
 
 
-def server_url(project_id: int, token: str) -> str:
+def collect_base_url() -> str:
     # A command has no request to take the host from: the public URL, or where `samen serve` listens by default.
-    return collect_server_url(settings_from_env().public_url or "http://127.0.0.1:8383", project_id, token)
+    return settings_from_env().public_url or "http://127.0.0.1:8383"
+
+
+def echo_collect_setup(server_url: str, settings: dict, qr_file: Path | None) -> None:
+    """Print the server URL and the QR code that sets Collect up with it; also write the code as PNG if asked."""
+    payload = settings_payload(settings)
+    click.echo(f"Collect server URL: {server_url}")
+    qr_code(payload).terminal(compact=True)
+    if qr_file:
+        qr_file.write_bytes(qr_png(payload))
+        click.echo(f"QR code written to {qr_file}")
 
 
 @app_user_group.command("create")
@@ -210,17 +220,12 @@ def app_user_create(project_id: int, form_ids: tuple[str, ...], qr_file: Path | 
             for xml_form_id in form_ids:
                 session.add(FormAssignment(app_user_id=app_user.id, form_id=get_form(session, project_id, xml_form_id).id))
             audit.record(session, "app_user.create", project_id=project_id, appUserId=app_user.id, forms=list(form_ids))
-            url = server_url(project_id, app_user.token)
-            payload = settings_payload(collect_settings(url, project.name))
-            app_user_id = app_user.id
+            url = collect_server_url(collect_base_url(), project_id, app_user.token)
+            project_name, app_user_id = project.name, app_user.id
     except Problem as problem:
         fail(problem)
     click.echo(f"App user {app_user_id}: {name}")
-    click.echo(f"Collect server URL: {url}")
-    qr_code(payload).terminal(compact=True)
-    if qr_file:
-        qr_file.write_bytes(qr_png(payload))
-        click.echo(f"QR code written to {qr_file}")
+    echo_collect_setup(url, collect_settings(url, project_name), qr_file)
 
 
 @app_user_group.command("revoke")
