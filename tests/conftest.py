@@ -181,3 +181,20 @@ def live_server(tmp_path, database_url):
     yield server
     server.process.terminate()
     server.process.wait(timeout=10)
+
+
+@pytest.fixture
+def samen(services, database_url, monkeypatch, tmp_path):
+    """`samen …` in-process against the test database, as staff type it."""
+    from click.testing import CliRunner
+
+    from samen.cli import main
+
+    monkeypatch.setenv("SAMEN_DATA_DIR", str(services.settings.data_dir))
+    monkeypatch.setenv("SAMEN_DATABASE_URL", database_url)
+    monkeypatch.setenv("SAMEN_EXPORT_DIR", str(tmp_path / "exports"))
+
+    def invoke(*args: str, input: str | None = None):
+        return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+    return invoke

@@ -9,23 +9,14 @@ import zipfile
 from datetime import datetime, timezone
 
 import pytest
-from click.testing import CliRunner
 
-from samen.cli import main
 from samen.crypto.keys import private_key_pem
 from submission_seed import FORM_ID, PASSPHRASE, seed_form, submit
 
 
 @pytest.fixture
-def run(services, database_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("SAMEN_DATA_DIR", str(services.settings.data_dir))
-    monkeypatch.setenv("SAMEN_DATABASE_URL", database_url)
-    monkeypatch.setenv("SAMEN_EXPORT_DIR", str(tmp_path / "exports"))
-
-    def invoke(*args: str, input: str | None = None):
-        return CliRunner().invoke(main, ["export", *args], input=input, catch_exceptions=False)
-
-    return invoke
+def run(samen):
+    return lambda *args, input=None: samen("export", *args, input=input)
 
 
 def only_file(folder):

@@ -8,14 +8,11 @@ import json
 import zipfile
 from base64 import b64decode
 
-import pytest
-from click.testing import CliRunner
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from conftest import FIXTURES
 from helpers import SIMPLE_FORM_MD, make_project, publish, xform
 from samen import keyring
-from samen.cli import main
 from samen.crypto.keys import generate_private_key, load_private_key_pem, public_key_base64
 from samen.models import FormVersion, Project
 from samen.queries import find_form
@@ -23,18 +20,6 @@ from submission_seed import FORM_ID, PASSPHRASE, SeededForm, seed_form, submit
 
 SECOND = "second custodian's own words"
 ROTATED = "the passphrase of the new key"
-
-
-@pytest.fixture
-def samen(services, database_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("SAMEN_DATA_DIR", str(services.settings.data_dir))
-    monkeypatch.setenv("SAMEN_DATABASE_URL", database_url)
-    monkeypatch.setenv("SAMEN_EXPORT_DIR", str(tmp_path / "exports"))
-
-    def invoke(*args: str, input: str | None = None):
-        return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
-
-    return invoke
 
 
 def exported_names(samen, project_id: int, passphrase: str, tmp_path) -> list[str]:

@@ -39,7 +39,8 @@ def incoming_submission(request: Request, max_upload_bytes: int) -> IncomingSubm
             if part.filename is None:
                 continue  # a plain field, such as *isIncomplete*: nothing to store
             if part.name == "xml_submission_file":
-                xml = part.raw if xml is None else xml
+                if xml is None:
+                    xml = part.raw
             else:
                 files.setdefault(part.name, part.raw)
     except multipart.MultipartError as error:
