@@ -10,6 +10,7 @@ from gunicorn.config import Config
 
 from samen.log_redaction import AccessLogger, RedactingFlask, redact
 
+BASIC = "Y29vcmRpbmF0b3JAZXhhbXBsZS5vcmc6aHVudGVyMg=="  # coordinator@example.org:hunter2
 TOKEN = "kJ3v9Qw-secret_token.0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
 
 
@@ -21,17 +22,22 @@ def test_redact_replaces_app_user_and_draft_tokens_and_nothing_else():
     assert redact("/v1/projects/1/forms/f/submissions") == "/v1/projects/1/forms/f/submissions"
 
 
-def test_access_log_atoms_hide_the_path_token_and_credential_headers():
+def test_access_log_lines_hide_the_path_token_and_credential_headers():
     environ = {"REQUEST_METHOD": "POST", "RAW_URI": f"/v1/key/{TOKEN}/projects/1/submission?deviceID=collect:x",
                "PATH_INFO": f"/v1/key/{TOKEN}/projects/1/submission", "SERVER_PROTOCOL": "HTTP/1.1",
-               "QUERY_STRING": "deviceID=collect:x", "REMOTE_ADDR": "127.0.0.1"}
-    request = SimpleNamespace(headers=[("AUTHORIZATION", "Basic c2VjcmV0"), ("COOKIE", "session=abc")])
-    response = SimpleNamespace(status="201 Created", sent=120, headers=[])
-    atoms = AccessLogger(Config()).atoms(response, request, environ, timedelta(milliseconds=3))
-    assert atoms["r"] == "POST /v1/key/[token]/projects/1/submission?deviceID=collect:x HTTP/1.1"
-    assert atoms["U"] == "/v1/key/[token]/projects/1/submission"
-    assert atoms["{authorization}i"] == atoms["{cookie}i"] == "[redacted]"
-    assert TOKEN not in repr(atoms)
+               "QUERY_STRING": "deviceID=collect:x", "REMOTE_ADDR": "127.0.0.1",
+               "HTTP_AUTHORIZATION": f"Basic {BASIC}", "HTTP_COOKIE": "session=abc", "HTTP_USER_AGENT": "Collect"}
+    request = SimpleNamespace(headers=[("AUTHORIZATION", f"Basic {BASIC}"), ("COOKIE", "session=abc")])
+    response = SimpleNamespace(status="201 Created", sent=120, headers=[("Set-Cookie", "session=abc")])
+    logger = AccessLogger(Config())
+    atoms = logger.atoms_wrapper_class(logger.atoms(response, request, environ, timedelta(milliseconds=3)))
+    assert Config().access_log_format % atoms == (
+        f'127.0.0.1 - coordinator@example.org {atoms["t"]} "POST /v1/key/[token]/projects/1/submission?deviceID=collect:x HTTP/1.1" '
+        '201 120 "-" "Collect"')
+    # A format an operator might write, naming every place a credential travels:
+    every_atom = ("%(U)s %({authorization}i)s %({cookie}i)s %({set-cookie}o)s %({http_authorization}e)s "
+                  "%({http_cookie}e)s %({raw_uri}e)s %({path_info}e)s")
+    assert every_atom % atoms == "/v1/key/[token]/projects/1/submission - - - - - - -"
 
 
 def test_an_unhandled_error_is_logged_without_the_token(caplog):

@@ -8,13 +8,13 @@ Both go through `redact`.
 
 from __future__ import annotations
 
+import os
 import re
 
 from flask import Flask, request
 from gunicorn.glogging import Logger
 
 _TOKEN_IN_PATH = re.compile(r"/v1/(key|test)/[^/?\s]+")
-_SECRET_HEADER_ATOMS = ("{authorization}i", "{cookie}i", "{http_authorization}e", "{http_cookie}e")
 
 
 def redact(text: str) -> str:
@@ -23,17 +23,28 @@ def redact(text: str) -> str:
 
 
 class AccessLogger(Logger):
-    """gunicorn's access log, with path tokens and credential headers redacted (`--logger-class`)."""
+    """gunicorn's access log, with the path's token redacted (`--logger-class`).
+
+    Only the request-line and response atoms exist; a format naming a header or
+    environ atom (`%({authorization}i)s`, `%({http_cookie}e)s`) prints "-". gunicorn's
+    own atoms copy every header and environ entry, credentials among them, into a
+    dict on every request: a tenth of the CPU of a phone's POST went to the log line.
+    """
 
     def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "{raw_uri}e", "{path_info}e", "{request_uri}e"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
-        for key in _SECRET_HEADER_ATOMS:
-            if key in atoms:
-                atoms[key] = "[redacted]"
-        return atoms
+        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        sent = getattr(resp, "sent", None)
+        method, protocol = environ["REQUEST_METHOD"], environ["SERVER_PROTOCOL"]
+        return {
+            "h": environ.get("REMOTE_ADDR", "-"), "l": "-", "u": self._get_user(environ) or "-", "t": self.now(),
+            "r": redact(f"{method} {environ['RAW_URI']} {protocol}"), "s": status, "m": method,
+            "U": redact(environ.get("PATH_INFO", "")), "q": environ.get("QUERY_STRING"), "H": protocol,
+            "b": str(sent) if sent is not None else "-", "B": sent, "f": environ.get("HTTP_REFERER", "-"),
+            "a": environ.get("HTTP_USER_AGENT", "-"), "T": request_time.seconds,
+            "D": request_time.seconds * 1_000_000 + request_time.microseconds,
+            "M": request_time.seconds * 1000 + request_time.microseconds // 1000,
+            "L": f"{request_time.seconds}.{request_time.microseconds:06d}", "p": f"<{os.getpid()}>",
+        }
 
 
 class RedactingFlask(Flask):
