@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from samen import audit
@@ -101,10 +102,11 @@ _APP_USER_BY_TOKEN = (
 )
 
 
-def app_user_actor(session: Session, token: str) -> Actor:
+def app_user_actor(executor: Session | Connection, token: str) -> Actor:
     """The app user a phone's token names. A bad or revoked token is 403, never 401:
     a 401 makes Collect prompt for a password the ambassador does not have."""
-    rows = session.connection().execute(_APP_USER_BY_TOKEN, {"token": token}).all()
+    connection = executor if isinstance(executor, Connection) else executor.connection()
+    rows = connection.execute(_APP_USER_BY_TOKEN, {"token": token}).all()
     if not rows:
         raise ForbiddenError("This phone's access was revoked or never existed. Ask your coordinator for a new QR code.")
     app_user_id, display_name, project_id, _form_id = rows[0]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -40,6 +40,7 @@ class Database:
             # No pre-ping: it costs a round trip on every request; recycling covers server-side timeouts.
             self.engine = create_engine(url, pool_recycle=1800, pool_size=10, max_overflow=10)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -53,6 +54,28 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection on which each statement is its own transaction: no BEGIN or COMMIT round trips.
+        Only for reads, and for writes that are one statement (samen.phone_ingest)."""
+        with self._autocommit_engine.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def driver_autocommit(self) -> Iterator[Any]:
+        """The driver's own connection (psycopg), borrowed from the pool, in autocommit: for the one
+        statement on the busiest path (samen.phone_ingest), where SQLAlchemy's work cost more than the statement."""
+        pooled = self.engine.raw_connection()
+        try:
+            connection = pooled.driver_connection
+            connection.autocommit = True
+            try:
+                yield connection
+            finally:
+                connection.autocommit = False
+        finally:
+            pooled.close()  # back to the pool, which resets it
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest migration; safe to run again."""

@@ -14,7 +14,8 @@ This is the busiest path on the server (every phone's every send), so it is
 written in SQLAlchemy Core and costs one transaction: one SELECT for the
 project, form and version together, the inserts, the commit. A new instance
 is inserted without looking first; the unique (form, instanceID) index says
-whether it was a resend.
+whether it was a resend. On PostgreSQL a phone's new instance is stored in a
+single statement instead (`samen.phone_ingest`); everything else comes here.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ DRAFT_TESTER = "draft"  # Submission.submitter_kind of test submissions: no acto
 
 
 @dataclass(frozen=True)
-class _Identity:
+class Identity:
     form_id: str
     version: str
     instance_id: str
@@ -101,7 +102,7 @@ class _Identity:
 
 
 @dataclass
-class _Target:
+class FormTarget:
     """The form version a submission names; `xml` is read only if a memoised fact needs it."""
 
     connection: Connection
@@ -121,12 +122,12 @@ def _text(element) -> str | None:
     return element.text.strip() if element is not None and element.text else None
 
 
-def _identity(xml: bytes) -> _Identity:
+def read_identity(xml: bytes) -> Identity:
     root = parse_xml(xml)
     if is_encrypted_envelope(root):
         envelope = parse_envelope(xml)
-        return _Identity(envelope.form_id, envelope.version or "", envelope.instance_id, None, None, True,
-                         (*envelope.media_files, envelope.encrypted_xml_file))
+        return Identity(envelope.form_id, envelope.version or "", envelope.instance_id, None, None, True,
+                        (*envelope.media_files, envelope.encrypted_xml_file))
     form_id = root.get("id")
     if not form_id:
         raise MalformedRequestError("The submission's root element has no id attribute naming its form.")
@@ -134,8 +135,8 @@ def _identity(xml: bytes) -> _Identity:
     instance_id = _text(child(meta, "instanceID")) if meta is not None else None
     if not instance_id:
         raise MalformedRequestError("The submission has no meta/instanceID.")
-    return _Identity(form_id, root.get("version") or "", instance_id,
-                     _text(child(meta, "deprecatedID")), _text(child(meta, "instanceName")), False, None)
+    return Identity(form_id, root.get("version") or "", instance_id,
+                    _text(child(meta, "deprecatedID")), _text(child(meta, "instanceName")), False, None)
 
 
 def _binary_paths_of(form_xml: bytes) -> tuple[str, ...]:
@@ -148,14 +149,15 @@ def _binary_paths_of(form_xml: bytes) -> tuple[str, ...]:
     return tuple(paths)
 
 
-_binary_paths = per_definition(_binary_paths_of)
-_declares_entity = per_definition(lambda form_xml: read_xform(form_xml).entity is not None)
+binary_paths = per_definition(_binary_paths_of)
+declares_entity = per_definition(lambda form_xml: read_xform(form_xml).entity is not None)
 
 
-def _expected_files(identity: _Identity, xml: bytes, target: _Target) -> tuple[str, ...]:
+def expected_files(identity: Identity, xml: bytes, paths_of_binary_fields: Callable[[], tuple[str, ...]]) -> tuple[str, ...]:
+    """The files the instance names: an envelope lists them; plaintext names them in its binary fields."""
     if identity.expected_files is not None:
         return identity.expected_files
-    paths = _binary_paths(target)
+    paths = paths_of_binary_fields()
     if not paths:
         return ()
     root = parse_xml(xml)
@@ -167,7 +169,7 @@ def _expected_files(identity: _Identity, xml: bytes, target: _Target) -> tuple[s
     return tuple(dict.fromkeys(names))
 
 
-def _check_names(files: dict[str, bytes]) -> None:
+def check_names(files: dict[str, bytes]) -> None:
     for name in files:
         if not _SAFE_NAME.match(name):
             raise MalformedRequestError(
@@ -199,7 +201,7 @@ _EXISTING_VERSION = (
 _INSERT_VERSION = _versions.insert().returning(_versions.c.id)
 
 
-def _resolve_form(connection: Connection, project_id: int, identity: _Identity, actor: Actor) -> _Target:
+def resolve_form(connection: Connection, project_id: int, identity: Identity, actor: Actor) -> FormTarget:
     """Each missing piece is its own 404: project, form, version."""
     row = connection.execute(
         _FORM_TARGET, {"project_id": project_id, "xml_form_id": identity.form_id, "version": identity.version}
@@ -217,10 +219,10 @@ def _resolve_form(connection: Connection, project_id: int, identity: _Identity, 
         raise FormVersionNotFoundError(
             f"Version '{identity.version}' of form '{identity.form_id}' was never published here. Download the current form and fill it again.",
         )
-    return _Target(connection, form_id, version_id, sha256, public_key, key_id)
+    return FormTarget(connection, form_id, version_id, sha256, public_key, key_id)
 
 
-def _draft_target(connection: Connection, identity: _Identity, tester: DraftTester) -> _Target:
+def _draft_target(connection: Connection, identity: Identity, tester: DraftTester) -> FormTarget:
     """The draft the tester's token opened, if the submission is for it."""
     if identity.form_id != tester.xml_form_id:
         raise NotFoundError(f"This phone is set up to test the draft of '{tester.xml_form_id}' only. "
@@ -229,7 +231,7 @@ def _draft_target(connection: Connection, identity: _Identity, tester: DraftTest
         raise FormVersionNotFoundError(
             f"Version '{identity.version}' of '{identity.form_id}' is not the draft being tested (version "
             f"'{tester.version}'). Get the draft again (Download form) and fill it in again.")
-    return _Target(connection, tester.form_id, tester.version_id, tester.sha256, tester.public_key, tester.key_id,
+    return FormTarget(connection, tester.form_id, tester.version_id, tester.sha256, tester.public_key, tester.key_id,
                    draft=True)
 
 
@@ -264,8 +266,8 @@ def _existing_version(connection: Connection, form_id: int, instance_id: str):
     return connection.execute(_EXISTING_VERSION, {"form_id": form_id, "instance_id": instance_id}).first()
 
 
-def _resend(connection: Connection, blobs: BlobStore, existing, identity: _Identity, xml_sha256: str,
-            incoming: IncomingSubmission, target: _Target) -> IngestResult:
+def _resend(connection: Connection, blobs: BlobStore, existing, identity: Identity, xml_sha256: str,
+            incoming: IncomingSubmission, target: FormTarget) -> IngestResult:
     """The same instance again: Collect retrying, or the next part of a split upload."""
     if existing.draft and not target.draft:
         raise SubmissionConflictError(
@@ -283,7 +285,7 @@ def _resend(connection: Connection, blobs: BlobStore, existing, identity: _Ident
     return IngestResult(existing.submission_id, existing.id, created=False, stored_files=stored)
 
 
-def _edited_submission(connection: Connection, target: _Target, identity: _Identity, now) -> int:
+def _edited_submission(connection: Connection, target: FormTarget, identity: Identity, now) -> int:
     """An edit (meta/deprecatedID) becomes the newest version of the submission it edits."""
     previous = _existing_version(connection, target.form_id, identity.deprecated_id)
     if previous is None or previous.draft != target.draft:  # an edit stays on its side, test or real
@@ -302,13 +304,13 @@ def ingest_submission(session: Session, blobs: BlobStore, project_id: int, incom
 
     `look_first`: check for an earlier version before inserting (after a lost race, when the
     instanceID may belong to an edit, which the submissions index does not cover)."""
-    _check_names(incoming.files)
-    identity = _identity(incoming.xml)
+    check_names(incoming.files)
+    identity = read_identity(incoming.xml)
     connection = session.connection()
     if isinstance(submitter, DraftTester):
         target, submitter_id, submitter_kind = _draft_target(connection, identity, submitter), None, DRAFT_TESTER
     else:
-        target = _resolve_form(connection, project_id, identity, submitter)
+        target = resolve_form(connection, project_id, identity, submitter)
         submitter_id, submitter_kind = submitter.id, submitter.kind
     xml_sha256 = sha256_hex(incoming.xml)
     if look_first or identity.deprecated_id:
@@ -340,7 +342,7 @@ def ingest_submission(session: Session, blobs: BlobStore, project_id: int, incom
         "key_id": target.key_id if identity.encrypted else None, "flag": flag, "submitter_id": submitter_id,
         "device_id": incoming.device_id, "user_agent": incoming.user_agent, "created_at": now,
     })
-    expected = _expected_files(identity, incoming.xml, target)
+    expected = expected_files(identity, incoming.xml, lambda: binary_paths(target))
     if expected:
         connection.execute(_attachments.insert(), [
             {"submission_version_id": version_id, "name": name, "position": position}
@@ -349,7 +351,7 @@ def ingest_submission(session: Session, blobs: BlobStore, project_id: int, incom
     stored = _store_files(connection, blobs, version_id, incoming.files)
     # Test data must not create or change entity list entries: phones would download them as real.
     return IngestResult(submission_id, version_id, created=True,
-                        declares_entity=not target.draft and _declares_entity(target), stored_files=stored)
+                        declares_entity=not target.draft and declares_entity(target), stored_files=stored)
 
 
 def ingest_with_retry(database, blobs: BlobStore, project_id: int, submitter_of: Callable[[Session], Submitter],
@@ -369,7 +371,12 @@ def ingest_with_retry(database, blobs: BlobStore, project_id: int, submitter_of:
     except IntegrityError:
         # The other request committed the same instance first: this one is now a resend.
         result = attempt(look_first=True)
-    incoming = read_once()
+    finish_ingest(database, blobs, project_id, result, read_once())
+    return result
+
+
+def finish_ingest(database, blobs: BlobStore, project_id: int, result: IngestResult, incoming: IncomingSubmission) -> None:
+    """What follows a POST's commit, whichever way it was stored."""
     for name, digest in result.stored_files:
         # Identical bytes may have been on disk already and removed by a retention run that deleted their
         # last owner while this POST was in flight; after the commit the row protects the file, so put it back.
@@ -379,4 +386,3 @@ def ingest_with_retry(database, blobs: BlobStore, project_id: int, submitter_of:
         from samen.entities.intake import apply_after_ingest
 
         apply_after_ingest(database, blobs, project_id, result.version_id)  # own transaction; never raises
-    return result

@@ -23,10 +23,11 @@ from samen.auth import Actor, app_user_actor
 from samen.entities import lists as entity_lists
 from samen.entities import store as entity_store
 from samen.entities.formats import integrity_document
-from samen.ingest import Submitter, ingest_with_retry
+from samen.ingest import IncomingSubmission, Submitter, ingest_with_retry
 from samen.models import Form, FormAttachment, FormVersion
 from samen.openrosa import responses
 from samen.openrosa.upload import incoming_submission
+from samen.phone_ingest import receive_from_phone
 from samen.problems import AuthenticationError, MalformedRequestError, NotFoundError, Problem
 from samen.queries import get_form, get_project
 from samen.request_auth import web_actor
@@ -123,12 +124,21 @@ def attachment_response(session, form: Form, version_id: int, name: str) -> Resp
     return response
 
 
-def receive_submission(project_id: int, submitter_of: Callable[[Session], Submitter]) -> Response:
-    """Store one of Collect's multipart POSTs through ingest, and thank the phone only once it is committed."""
+def receive_submission(project_id: int, submitter_of: Callable[[Session], Submitter],
+                       phone_token: str | None = None) -> Response:
+    """Store one of Collect's multipart POSTs, and thank the phone only once it is committed.
+    A phone (`phone_token`) goes the short way on PostgreSQL (samen.phone_ingest)."""
     require_openrosa_header()
     max_upload_bytes = services().settings.max_upload_bytes
-    ingest_with_retry(services().database, services().blobs, project_id, submitter_of,
-                      lambda: incoming_submission(request, max_upload_bytes))
+    database, blobs = services().database, services().blobs
+
+    def read_incoming() -> IncomingSubmission:
+        return incoming_submission(request, max_upload_bytes)
+
+    if phone_token is not None:
+        receive_from_phone(database, blobs, project_id, phone_token, read_incoming, request.content_length)
+    else:
+        ingest_with_retry(database, blobs, project_id, submitter_of, read_incoming)
     return responses.message_response(SUCCESS, "submit_success", 201)
 
 
@@ -229,4 +239,4 @@ def submission_head(project_id: int, token: str | None = None) -> Response:
 
 @_routes("/submission", methods=["POST"])
 def submission_post(project_id: int, token: str | None = None) -> Response:
-    return receive_submission(project_id, lambda session: _actor(session, token))
+    return receive_submission(project_id, lambda session: _actor(session, token), phone_token=token)
