@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
 from samen.blobs import BlobStore
 from samen.config import Settings, settings_from_env
@@ -25,6 +25,15 @@ class Services:
 
 def services() -> Services:
     return current_app.extensions["samen"]
+
+
+def public_base_url() -> str:
+    """Where phones reach this server: the public URL, else the request's host (https behind a proxy that says so).
+    Form lists, manifests and every QR code name it."""
+    host = services().settings.public_url or request.host_url.rstrip("/")
+    if request.headers.get("X-Forwarded-Proto", "").lower() == "https" and host.startswith("http://"):
+        host = "https://" + host[len("http://"):]
+    return host
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -6,12 +6,12 @@ from flask import redirect, request, url_for
 from markupsafe import Markup
 
 from samen import audit
-from samen.app import services
+from samen.app import public_base_url, services
 from samen.auth import new_token
 from samen.collect_settings import collect_server_url, collect_settings, qr_svg, settings_payload
 from samen.console import console
 from samen.console.queries import app_users, assign_forms, assigned_form_ids, get_app_user, project_forms
-from samen.console.web import _, actor, collect_base_url, page, readable_project
+from samen.console.web import _, actor, page, readable_project
 from samen.models import AppUser, utcnow
 from samen.problems import MissingParameterError, NotFoundError
 
@@ -64,7 +64,7 @@ def app_user_page(project_id: int, app_user_id: int):
         assigned = assigned_form_ids(db, app_user.id)
         qr = None
         if app_user.token is not None:
-            url = collect_server_url(collect_base_url(), project_id, app_user.token)
+            url = collect_server_url(public_base_url(), project_id, app_user.token)
             payload = settings_payload(collect_settings(url, project.name))
             qr = Markup(qr_svg(payload, scale=5))  # segno's own SVG: no user text inside
         return page("app_user.html", project=project, app_user=app_user, assigned=assigned, qr=qr,

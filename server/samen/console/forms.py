@@ -8,12 +8,12 @@ from pathlib import PurePath
 from flask import redirect, request, url_for
 from markupsafe import Markup
 
-from samen.app import services
+from samen.app import public_base_url, services
 from samen.collect_settings import draft_testing_server_url, draft_testing_settings, qr_svg, settings_payload
 from samen.console import console
 from samen.console.queries import FormSummary, draft_submission_count, form_summaries, published_versions
 from samen.console.unlock import key_status
-from samen.console.web import _, actor, collect_base_url, page, readable_form, readable_project
+from samen.console.web import _, actor, page, readable_form, readable_project
 from samen.models import Project
 from samen.problems import InvalidFormError, MissingParameterError, Problem
 from samen.publishing import FormUpload, PreparedForm, prepare_definition, publish_draft, save_draft
@@ -46,7 +46,7 @@ def _draft_testing(db, project: Project, summary: FormSummary) -> DraftTesting |
     form, draft = summary.form, summary.draft
     if draft is None or draft.draft_token is None or not actor().can("form.update", project.id, form.id):
         return None
-    url = draft_testing_server_url(collect_base_url(), project.id, form.xml_form_id, draft.draft_token)
+    url = draft_testing_server_url(public_base_url(), project.id, form.xml_form_id, draft.draft_token)
     name = _("[Draft] {name}", name=draft.title or form.name or form.xml_form_id)
     qr = qr_svg(settings_payload(draft_testing_settings(url, name)), scale=4)
     return DraftTesting(url, Markup(qr), draft_submission_count(db, form.id))  # segno's own SVG: no user text inside

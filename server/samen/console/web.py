@@ -183,11 +183,6 @@ def safe_next(target: str | None, default: str) -> str:
     return default
 
 
-def collect_base_url() -> str:
-    # The same host the form list advertises (samen.openrosa): the public URL behind a proxy.
-    return services().settings.public_url or request.host_url
-
-
 def readable_project(db, project_id: int) -> Project:
     """The project, or 404 for someone without a role in it: they must not learn it exists."""
     if not actor().can("project.read", project_id):

@@ -13,7 +13,7 @@ import hashlib
 
 from flask import Response, request
 
-from samen.app import services
+from samen.app import public_base_url, services
 from samen.collect_settings import draft_testing_server_url
 from samen.draft_testing import DraftUnderTest, open_draft
 from samen.openrosa import responses
@@ -23,7 +23,6 @@ from samen.openrosa.routes import (
     form_list_entry,
     manifest_response,
     openrosa,
-    public_base_url,
     receive_submission,
     require_openrosa_header,
 )

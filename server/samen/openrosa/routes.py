@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from samen import form_media
-from samen.app import services
+from samen.app import public_base_url, services
 from samen.auth import Actor, app_user_actor
 from samen.entities import lists as entity_lists
 from samen.entities import store as entity_store
@@ -62,14 +62,6 @@ def _actor(session, token: str | None) -> Actor:
     if actor is None:
         raise AuthenticationError("Sign in to use this server.")
     return actor
-
-
-def public_base_url() -> str:
-    """Where phones reach this server: the public URL, else the request's host (https behind a proxy that says so)."""
-    host = services().settings.public_url or request.host_url.rstrip("/")
-    if request.headers.get("X-Forwarded-Proto", "").lower() == "https" and host.startswith("http://"):
-        host = "https://" + host[len("http://"):]
-    return host
 
 
 def _base_url(token: str | None, project_id: int) -> str:
