@@ -199,14 +199,16 @@ def _statement_parameters(project_id: int, token: str, version: _PublishedVersio
 
 def _in_one_statement(database, blobs: BlobStore, project_id: int, token: str,
                       read_incoming: Callable[[], IncomingSubmission], body_bytes: int | None) -> IngestResult | None:
+    actor = None  # the token checked on its own, once, when something must not happen for a stranger first
     if body_bytes is None or body_bytes > READ_BEFORE_AUTH_BYTES:
-        _authenticate(database, token)  # a stranger's large upload is refused unread
+        actor = _authenticate(database, token)  # a stranger's large upload is refused unread
     try:
         incoming = read_incoming()
         check_names(incoming.files)
         identity = read_identity(incoming.xml)
     except Exception:  # a Problem (400), or too large (413)
-        _authenticate(database, token)  # a stranger hears 403, not what was wrong with the upload
+        if actor is None:
+            _authenticate(database, token)  # a stranger hears 403, not what was wrong with the upload
         raise
     if identity.deprecated_id:
         return None  # an edit changes an earlier version too: the full way, in one transaction
@@ -214,10 +216,11 @@ def _in_one_statement(database, blobs: BlobStore, project_id: int, token: str,
     version = _published.get(key)
     if version is None:
         with database.autocommit() as connection:
-            version = _remember(connection, project_id, identity, app_user_actor(connection, token))
+            actor = actor or app_user_actor(connection, token)
+            version = _remember(connection, project_id, identity, actor)
     expected = expected_files(identity, incoming.xml, lambda: version.binary_paths)
     files = {name: incoming.files[name] for name in expected if name in incoming.files}
-    if files:
+    if files and actor is None:
         _authenticate(database, token)  # no file of a stranger's is written
     stored = {name: blobs.put(data) for name, data in files.items()}  # durable before the rows that point at them
     parameters = _statement_parameters(project_id, token, version, identity, incoming, expected, stored)
