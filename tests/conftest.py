@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from api_client import sign_in
-from helpers import make_project
+from helpers import SIMPLE_FORM_MD, make_phone, make_project, publish, xform
 from samen.app import create_app
 from samen.auth import Actor
 from samen.db import Database
@@ -114,6 +114,14 @@ def admin(services):
 @pytest.fixture
 def project_id(services):
     return make_project(services)
+
+
+@pytest.fixture
+def phone(services):
+    """An app user of a new project, assigned to the published simple form."""
+    project_id = make_project(services)
+    publish(services, project_id, xform(SIMPLE_FORM_MD))
+    return make_phone(services, project_id, ["simple"])
 
 
 @dataclass

@@ -8,24 +8,12 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
-from helpers import COLLECT_HEADERS, DEVICE_ID, SIMPLE_FORM_MD, instance, make_phone, make_project, multipart, publish, xform
+from helpers import COLLECT_HEADERS, DEVICE_ID, SIMPLE_FORM_MD, instance, make_project, multipart, publish, xform
 from samen.models import AppUser, Form, Submission, SubmissionAttachment, SubmissionVersion, utcnow
 from samen.problems import InvalidFormError
 
 XFORMS_LIST = "{http://openrosa.org/xforms/xformsList}"
 VERSION = "2026110101"
-
-
-@pytest.fixture
-def phone(services):
-    project_id = make_project(services)
-    publish(services, project_id, xform(SIMPLE_FORM_MD))
-    return make_phone(services, project_id, ["simple"])
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def post(client, phone, xml, files=None, incomplete=False, headers=COLLECT_HEADERS):

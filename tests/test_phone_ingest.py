@@ -11,20 +11,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select
 
-from helpers import COLLECT_HEADERS, DEVICE_ID, SIMPLE_FORM_MD, instance, make_phone, make_project, multipart, publish, xform
+from helpers import COLLECT_HEADERS, DEVICE_ID, SIMPLE_FORM_MD, instance, multipart, publish, xform
 from samen.blobs import sha256_hex
 from samen.models import AppUser, Form, FormAssignment, Project, SubmissionAttachment, SubmissionVersion, utcnow
 from samen.phone_ingest import READ_BEFORE_AUTH_BYTES
 
 VERSION = "2026110101"
 STRANGER = "s" * 64
-
-
-@pytest.fixture
-def phone(services):
-    project_id = make_project(services)
-    publish(services, project_id, xform(SIMPLE_FORM_MD))
-    return make_phone(services, project_id, ["simple"])
 
 
 def post(client, prefix, xml, files=None):

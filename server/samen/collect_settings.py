@@ -6,10 +6,10 @@ import base64
 import io
 import json
 import zlib
-
 from urllib.parse import quote
 
 import segno
+
 
 def collect_server_url(base_url: str, project_id: int, token: str) -> str:
     """The server URL a phone is set up with: the app user's token is its credential, in the path as Central puts it."""

@@ -232,7 +232,7 @@ def _draft_target(connection: Connection, identity: Identity, tester: DraftTeste
             f"Version '{identity.version}' of '{identity.form_id}' is not the draft being tested (version "
             f"'{tester.version}'). Get the draft again (Download form) and fill it in again.")
     return FormTarget(connection, tester.form_id, tester.version_id, tester.sha256, tester.public_key, tester.key_id,
-                   draft=True)
+                      draft=True)
 
 
 def _store_files(connection: Connection, blobs: BlobStore, version_id: int,
